@@ -1,0 +1,79 @@
+// Shared by every attnlib widget: this file is concatenated in front of each
+// widget's own module (see _base.py), so its names are in scope there.
+// The math mirrors attnlib/scores.py and attnlib/softmax.py line for line;
+// tests check that both give the same numbers.
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+/** Create an HTML element: h("div", {class: "x"}, child, "text"). Text is never parsed as HTML. */
+function h(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  return fill(node, attrs, children);
+}
+
+/** Create an SVG element, same calling convention as h(). */
+function s(tag, attrs = {}, ...children) {
+  return fill(document.createElementNS(SVG_NS, tag), attrs, children);
+}
+
+function fill(node, attrs, children) {
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v);
+  }
+  for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return node;
+}
+
+/** A number for display: fixed digits, and "−" as the minus sign. */
+function fmt(x, digits = 3) {
+  return x.toFixed(digits).replace("-", "\u2212");
+}
+
+const dotv = (a, b) => a.reduce((acc, ai, i) => acc + ai * b[i], 0);
+const norm = (a) => Math.sqrt(dotv(a, a));
+const matvec = (M, x) => M.map((row) => dotv(row, x));
+
+/** Score functions by name; `params` holds learned matrices for general/additive. */
+const SCORE_FNS = {
+  dot: (q, k) => dotv(q, k),
+  scaled_dot: (q, k) => dotv(q, k) / Math.sqrt(q.length),
+  cosine: (q, k) => dotv(q, k) / ((norm(q) + 1e-12) * (norm(k) + 1e-12)),
+  general: (q, k, p) => dotv(q, matvec(p.general_W, k)),
+  additive: (q, k, p) => {
+    const a = matvec(p.additive_Wq, q), b = matvec(p.additive_Wk, k);
+    return a.reduce((acc, ai, i) => acc + p.additive_v[i] * Math.tanh(ai + b[i]), 0);
+  },
+};
+
+/** Stable softmax of scores / temperature; masked entries (mask[i] false) get 0. */
+function softmax(scores, temperature = 1, mask = null) {
+  const keep = (i) => !mask || mask[i];
+  const z = scores.map((x) => x / temperature);
+  let top = -Infinity;
+  z.forEach((x, i) => { if (keep(i) && x > top) top = x; });
+  if (!Number.isFinite(top)) return z.map(() => 0);
+  const e = z.map((x, i) => (keep(i) ? Math.exp(x - top) : 0));
+  const total = e.reduce((a, b) => a + b, 0);
+  return e.map((x) => x / total);
+}
+
+/** Weighted sum of value vectors: sum_i w_i v_i. */
+function weightedSum(weights, values) {
+  return values[0].map((_, j) => weights.reduce((acc, w, i) => acc + w * values[i][j], 0));
+}
+
+/** Scores, weights and context for one query: the whole recipe in three lines. */
+function attend(query, keys, values, scoreName, temperature, params) {
+  const scores = keys.map((k) => SCORE_FNS[scoreName](query, k, params));
+  const weights = softmax(scores, temperature);
+  return { scores, weights, context: weightedSum(weights, values) };
+}
+
+/** A labelled range slider; calls onInput(value) as it moves. */
+function slider(label, { min, max, step, value, onInput, format = (v) => fmt(v, 2) }) {
+  const out = h("output", {}, format(value));
+  const input = h("input", { type: "range", min, max, step, value, "aria-label": label });
+  input.addEventListener("input", () => { out.textContent = format(+input.value); onInput(+input.value); });
+  return { node: h("label", { class: "aw-control" }, label + " ", input, out), input, out };
+}

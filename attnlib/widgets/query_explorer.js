@@ -1,0 +1,180 @@
+// QueryExplorer: drag a query among labelled 2-D keys; watch the recipe's three
+// steps (scores -> softmax weights -> weighted sum of values) update live.
+// Helpers h, s, fmt, attend, slider come from _common.js.
+
+const SIZE = 360; // the plane's side in SVG units
+const SCORE_LABELS = {
+  dot: "dot  q·k", scaled_dot: "scaled dot  q·k/√d", cosine: "cosine",
+  general: "general  qᵀWk", additive: "additive  vᵀtanh(W_q q + W_k k)",
+};
+
+function render({ model, el }) {
+  const E = () => model.get("extent");
+  const toPx = ([x, y]) => [((x + E()) / (2 * E())) * SIZE, ((E() - y) / (2 * E())) * SIZE];
+  const clamp = (v) => Math.max(-E(), Math.min(E(), v));
+
+  // ---- static layout -------------------------------------------------------
+  const plane = s("svg", { viewBox: `0 0 ${SIZE} ${SIZE}`, class: "aw-plane",
+    role: "group", "aria-label": "Plane with keys, values, the query and the context vector" });
+  const grid = s("g", { class: "aw-grid" });
+  const lines = s("g", { class: "aw-lines" });
+  const valuesG = s("g", { class: "aw-values" });
+  const keysG = s("g", { class: "aw-keys" });
+  const ctx = s("g", { class: "aw-context", "aria-hidden": "true" },
+    s("circle", { r: 7 }), s("path", { d: "M-5,0H5M0,-5V5" }), s("text", { x: 9, y: -9 }, "c"));
+  const query = s("g", { class: "aw-query", tabindex: 0, role: "button",
+    "aria-roledescription": "movable point" },
+  s("path", { d: "M0,-11L3,-3.5L11,-3.5L4.5,1.5L7,10L0,5L-7,10L-4.5,1.5L-11,-3.5L-3,-3.5Z" }),
+  s("text", { x: 12, y: 16 }, "q"));
+  plane.append(grid, lines, valuesG, keysG, ctx, query);
+
+  const bars = h("div", { class: "aw-bars", role: "table", "aria-label": "Scores and weights" });
+  const select = h("select", { "aria-label": "Score function" });
+  for (const name of model.get("score_options")) {
+    select.append(h("option", { value: name }, SCORE_LABELS[name] ?? name));
+  }
+  select.value = model.get("score");
+  select.addEventListener("change", () => { model.set("score", select.value); model.save_changes(); });
+  const temp = slider("temperature τ", { min: 0.05, max: 5, step: 0.05, value: model.get("temperature"),
+    onInput: (v) => { model.set("temperature", v); model.save_changes(); } });
+  const readout = h("div", { class: "aw-readout", "aria-live": "polite" });
+  const help = h("p", { class: "aw-help" }, "Drag the query ★ or any key. Keyboard: Tab to a point, " +
+    "arrow keys move it (Shift: bigger steps).");
+  el.append(h("div", { class: "aw-qe" },
+    h("div", { class: "aw-left" }, plane, help),
+    h("div", { class: "aw-right" },
+      h("div", { class: "aw-controls" }, h("label", { class: "aw-control" }, "score ", select), temp.node),
+      bars, readout)));
+
+  drawGrid();
+
+  // ---- per-key elements, rebuilt when the number of keys or labels changes ---
+  let keyNodes = [], valueNodes = [], lineNodes = [], barNodes = [];
+  function buildKeys() {
+    const labels = model.get("labels");
+    keyNodes = labels.map((label, i) => {
+      const g = s("g", { class: "aw-key", tabindex: 0, role: "button",
+        "aria-roledescription": "movable point", "data-index": i },
+      s("circle", { r: 8 }), s("text", { x: 11, y: -10 }, label));
+      makeMovable(g, () => model.get("key_points")[i], (p) => moveKey(i, p));
+      return g;
+    });
+    valueNodes = labels.map(() => s("rect", { width: 7, height: 7, x: -3.5, y: -3.5 }));
+    lineNodes = labels.map(() => s("line", {}));
+    barNodes = labels.map((label) => {
+      const row = { score: h("span", { class: "aw-score", role: "cell" }),
+        fill: h("span", { class: "aw-fill" }), weight: h("span", { class: "aw-weight", role: "cell" }) };
+      row.node = h("div", { class: "aw-bar", role: "row" },
+        h("span", { class: "aw-label", role: "cell" }, label), row.score,
+        h("span", { class: "aw-track", role: "cell", "aria-hidden": "true" }, row.fill), row.weight);
+      return row;
+    });
+    keysG.replaceChildren(...keyNodes);
+    valuesG.replaceChildren(...valueNodes);
+    lines.replaceChildren(...lineNodes);
+    bars.replaceChildren(h("div", { class: "aw-bar aw-head", role: "row" },
+      h("span", { role: "columnheader" }, "key"), h("span", { role: "columnheader" }, "score"),
+      h("span", { role: "columnheader" }, ""), h("span", { role: "columnheader" }, "weight")),
+    ...barNodes.map((r) => r.node));
+  }
+
+  function moveKey(i, p) {
+    const ks = model.get("key_points").map((k, j) => (j === i ? p : k));
+    model.set("key_points", ks);
+    if (model.get("values_follow_keys")) model.set("value_points", ks.map((k) => [...k]));
+    model.save_changes();
+  }
+
+  // ---- dragging and keyboard, shared by the query and the keys ---------------
+  function makeMovable(node, get, set) {
+    node.addEventListener("pointerdown", (ev) => {
+      ev.preventDefault();
+      node.focus();
+      plane.setPointerCapture(ev.pointerId);
+      const move = (e) => {
+        const pt = new DOMPoint(e.clientX, e.clientY).matrixTransform(plane.getScreenCTM().inverse());
+        set([clamp((pt.x / SIZE) * 2 * E() - E()), clamp(E() - (pt.y / SIZE) * 2 * E())]);
+      };
+      const up = () => { plane.removeEventListener("pointermove", move); plane.removeEventListener("pointerup", up); };
+      plane.addEventListener("pointermove", move);
+      plane.addEventListener("pointerup", up);
+    });
+    node.addEventListener("keydown", (ev) => {
+      const step = ev.shiftKey ? 0.5 : 0.1;
+      const d = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] }[ev.key];
+      if (!d) return;
+      ev.preventDefault();
+      const [x, y] = get();
+      set([clamp(+(x + d[0]).toFixed(6)), clamp(+(y + d[1]).toFixed(6))]);
+    });
+  }
+  makeMovable(query, () => model.get("query"), (p) => { model.set("query", p); model.save_changes(); });
+
+  function drawGrid() {
+    const parts = [];
+    for (let v = Math.ceil(-E()); v <= E(); v += 1) {
+      const [px] = toPx([v, 0]), [, py] = toPx([0, v]);
+      parts.push(s("line", { x1: px, x2: px, y1: 0, y2: SIZE, class: v === 0 ? "aw-axis" : "" }),
+        s("line", { y1: py, y2: py, x1: 0, x2: SIZE, class: v === 0 ? "aw-axis" : "" }));
+    }
+    grid.replaceChildren(...parts);
+  }
+
+  // ---- the recipe, then the drawing ----------------------------------------
+  function refresh() {
+    if (keyNodes.length !== model.get("labels").length) buildKeys();
+    const keys = model.get("key_points"), values = model.get("value_points"), q = model.get("query");
+    const params = { general_W: model.get("general_W"), additive_Wq: model.get("additive_Wq"),
+      additive_Wk: model.get("additive_Wk"), additive_v: model.get("additive_v") };
+    const { scores, weights, context } = attend(q, keys, values, model.get("score"), model.get("temperature"), params);
+    const [qx, qy] = toPx(q);
+    query.setAttribute("transform", `translate(${qx},${qy})`);
+    query.setAttribute("aria-label", `query at (${fmt(q[0], 2)}, ${fmt(q[1], 2)})`);
+    query.dataset.x = q[0]; query.dataset.y = q[1];
+    keys.forEach((k, i) => {
+      const [kx, ky] = toPx(k), [vx, vy] = toPx(values[i]), w = weights[i];
+      keyNodes[i].setAttribute("transform", `translate(${kx},${ky})`);
+      keyNodes[i].firstChild.setAttribute("r", 6 + 10 * Math.sqrt(w));
+      keyNodes[i].firstChild.style.fillOpacity = 0.15 + 0.85 * w;
+      keyNodes[i].setAttribute("aria-label", `key ${model.get("labels")[i]} at (${fmt(k[0], 2)}, ${fmt(k[1], 2)}), weight ${fmt(w)}`);
+      valueNodes[i].setAttribute("transform", `translate(${vx},${vy})`);
+      Object.entries({ x1: qx, y1: qy, x2: kx, y2: ky }).forEach(([a, v]) => lineNodes[i].setAttribute(a, v));
+      lineNodes[i].style.strokeWidth = 0.5 + 7 * w;
+      lineNodes[i].style.strokeOpacity = 0.2 + 0.8 * w;
+      barNodes[i].score.textContent = fmt(scores[i], 2);
+      barNodes[i].fill.style.width = `${100 * w}%`;
+      barNodes[i].weight.textContent = fmt(w);
+      barNodes[i].weight.dataset.value = w;
+    });
+    valuesG.style.display = model.get("values_follow_keys") ? "none" : "";
+    const [cx, cy] = toPx(context);
+    ctx.setAttribute("transform", `translate(${cx},${cy})`);
+    const top = weights.indexOf(Math.max(...weights));
+    readout.replaceChildren(
+      h("div", {}, "query q = (", h("span", { class: "aw-q" }, `${fmt(q[0], 2)}, ${fmt(q[1], 2)}`), ")"),
+      h("div", {}, "context c = Σ αᵢ vᵢ = (", h("span", { class: "aw-c", "data-x": context[0], "data-y": context[1] },
+        `${fmt(context[0])}, ${fmt(context[1])}`), ")"),
+      h("div", { class: "aw-muted" }, `largest weight: ${model.get("labels")[top]} (${fmt(weights[top])})`));
+    if (select.value !== model.get("score")) select.value = model.get("score");
+    if (+temp.input.value !== model.get("temperature")) {
+      temp.input.value = model.get("temperature");
+      temp.out.textContent = fmt(model.get("temperature"), 2);
+    }
+    model.set("scores", scores);
+    model.set("weights", weights);
+    model.set("context", context);
+    model.save_changes();
+  }
+
+  const WATCHED = ["query", "key_points", "value_points", "labels", "score", "temperature", "values_follow_keys"];
+  const onExtent = () => { drawGrid(); refresh(); };
+  for (const name of WATCHED) model.on(`change:${name}`, refresh);
+  model.on("change:extent", onExtent);
+  refresh();
+  return () => {
+    for (const name of WATCHED) model.off(`change:${name}`, refresh);
+    model.off("change:extent", onExtent);
+  };
+}
+
+export default { render };

@@ -1,0 +1,47 @@
+"""Run notebooks from a fresh kernel and save them with their outputs.
+
+The book shows the outputs committed in ``notebooks/*.ipynb``; ``pytest --nbval``
+checks that a fresh kernel reproduces them. After editing a chapter (or the code
+it imports), re-run it here and commit the result:
+
+    .venv/bin/python scripts/execute_notebooks.py notebooks/03_qkv_recipe.ipynb
+
+With no argument, every notebook in ``notebooks/`` is run. Each run's wall time is
+printed and recorded in ``notebooks/runtimes.json`` (the chapters quote it).
+"""
+import json
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNTIMES = ROOT / "notebooks" / "runtimes.json"
+
+
+def run(path: Path) -> float:
+    nb = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    seconds = time.perf_counter() - start
+    for cell in nb.cells:  # keep diffs small: no per-run execution metadata
+        cell.metadata.pop("execution", None)
+    nbformat.write(nb, path)
+    return seconds
+
+
+def main(paths: list[str]) -> None:
+    targets = [Path(p).resolve() for p in paths] or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    times = json.loads(RUNTIMES.read_text()) if RUNTIMES.exists() else {}
+    for path in targets:
+        seconds = run(path)
+        times[path.stem] = round(seconds, 1)
+        print(f"{path.name}: {seconds:.1f} s")
+    RUNTIMES.write_text(json.dumps(dict(sorted(times.items())), indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
