@@ -1,4 +1,4 @@
-"""The whole recipe in numpy: scores, softmax, weighted sum.
+r"""The whole recipe in numpy: scores, softmax, weighted sum.
 
 .. math::
 

@@ -1,4 +1,4 @@
-"""Step 2 of the recipe: turn scores into weights that sum to 1.
+r"""Step 2 of the recipe: turn scores into weights that sum to 1.
 
 .. math::
 

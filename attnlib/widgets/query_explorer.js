@@ -25,7 +25,7 @@ function render({ model, el }) {
   const query = s("g", { class: "aw-query", tabindex: 0, role: "button",
     "aria-roledescription": "movable point" },
   s("path", { d: "M0,-11L3,-3.5L11,-3.5L4.5,1.5L7,10L0,5L-7,10L-4.5,1.5L-11,-3.5L-3,-3.5Z" }),
-  s("text", { x: 12, y: 16 }, "q"));
+  s("text", { x: 12, y: 16 }, "q"), s("circle", { r: 16, class: "aw-hit" }));
   plane.append(grid, lines, valuesG, keysG, ctx, query);
 
   const bars = h("div", { class: "aw-bars", role: "table", "aria-label": "Scores and weights" });
@@ -55,7 +55,7 @@ function render({ model, el }) {
     keyNodes = labels.map((label, i) => {
       const g = s("g", { class: "aw-key", tabindex: 0, role: "button",
         "aria-roledescription": "movable point", "data-index": i },
-      s("circle", { r: 8 }), s("text", { x: 11, y: -10 }, label));
+      s("circle", { r: 8 }), s("text", { x: 11, y: -10 }, label), s("circle", { r: 14, class: "aw-hit" }));
       makeMovable(g, () => model.get("key_points")[i], (p) => moveKey(i, p));
       return g;
     });

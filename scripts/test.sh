@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Run every test: the library (pytest + hypothesis), every notebook from a fresh
+# kernel against its committed outputs (nbval, strict), the book build with zero
+# warnings, and the built book driven in headless chromium.
+# Usage: bash scripts/test.sh [extra pytest arguments]
+source "$(dirname "$0")/_env.sh"
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "==> installing Debian's chromium for the browser tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "error: the browser tests need Debian's chromium at /usr/bin/chromium:" >&2
+    echo "       sudo apt-get install chromium" >&2
+    exit 1
+  fi
+fi
+echo "==> library tests"
+python -m pytest tests -q -p no:cacheprovider --ignore=tests/browser -n 2 "$@"
+echo "==> notebooks from a fresh kernel, compared with their committed outputs (nbval)"
+python -m pytest --nbval notebooks -q -p no:cacheprovider --nbval-sanitize-with tests/nbval_sanitize.cfg "$@"
+echo "==> building the book with zero warnings"
+rm -rf _build/html
+jupyter-book build -W -n --keep-going . >/tmp/attnbook-build.log 2>&1 || { tail -40 /tmp/attnbook-build.log; exit 1; }
+echo "==> the built book in headless chromium (offline)"
+python -m pytest tests/browser -q -p no:cacheprovider "$@"
