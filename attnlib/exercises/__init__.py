@@ -14,11 +14,11 @@ exception inside the reader's function is reported as feedback too.
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from dataclasses import dataclass
 from typing import Any, Callable
 
 _CHECKERS: dict[str, Callable[[Any], "Feedback"]] = {}
-_CHAPTER_MODULES = ("ch3",)  # imported on first use; add a chapter's module here
 
 
 @dataclass(frozen=True)
@@ -65,8 +65,8 @@ def checker(exercise: str) -> Callable:
 
 def check(exercise: str, answer: Any) -> Feedback | _NoAnswer:
     """Check ``answer`` for ``exercise`` (e.g. ``"3.2"``) and return feedback."""
-    for name in _CHAPTER_MODULES:
-        importlib.import_module(f"{__name__}.{name}")
+    for module in pkgutil.iter_modules(__path__):  # every chNN.py registers its checkers
+        importlib.import_module(f"{__name__}.{module.name}")
     if exercise not in _CHECKERS:
         raise ValueError(f"unknown exercise {exercise!r}; known: {sorted(_CHECKERS)}")
     if answer is None:
