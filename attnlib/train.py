@@ -1,0 +1,185 @@
+"""A deterministic training loop and the metrics the chapters report.
+
+Determinism: :func:`seed_everything` fixes Python's, numpy's and torch's random
+generators and torch's thread count. Seed *before* building the model (its
+initial weights are random), then train on a seeded batch stream: the same
+seed gives the same loss curve, bit for bit, as long as the run stops on its
+step budget. A time budget (``TrainConfig.time_budget``) depends on the
+machine's speed, so runs that hit it are not reproducible.
+
+Metrics compare predicted tokens ``pred (B, T)`` with the targets ``target (B, T)``
+position by position, ignoring the target's padding.
+"""
+from __future__ import annotations
+
+import os
+import random
+import sys
+import time
+from dataclasses import dataclass
+from typing import Iterable
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .data.synthetic import Batch
+from .seq2seq import Seq2Seq
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How long and how fast to train."""
+
+    steps: int = 1000  # step budget: the number of batches (one Adam step each)
+    lr: float = 3e-3  # Adam's learning rate
+    clip: float = 1.0  # clip the gradient's global L2 norm to this
+    seed: int = 0  # seeds Python, numpy and torch (dropout) at the start of training
+    threads: int = 1  # torch.set_num_threads; fixed, so floating-point sums are reproducible
+    time_budget: float | None = None  # seconds; stop early when exceeded (not reproducible)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1:
+            raise ValueError(f"steps must be a positive int, got {self.steps!r}")
+        if isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 1:
+            raise ValueError(f"threads must be a positive int, got {self.threads!r}")
+        for name in ("lr", "clip") + (("time_budget",) if self.time_budget is not None else ()):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ValueError(f"{name} must be a number > 0, got {value!r}")
+
+
+@dataclass(frozen=True, eq=False)
+class TrainResult:
+    """What a training run did."""
+
+    losses: np.ndarray  # (steps,) mean cross-entropy per target token, one per step
+    steps: int  # steps taken (fewer than TrainConfig.steps if the time budget ran out)
+    seconds: float  # wall time of the loop
+
+
+def seed_everything(seed: int, threads: int = 1) -> None:
+    """Seed Python, numpy and torch, and fix torch's thread count."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads)
+
+
+def show_progress(progress: bool | None = None) -> bool:
+    """Whether to draw a progress bar: ``progress`` if given; never if ``$NBVAL`` is set;
+    otherwise only in an IPython kernel or on a terminal."""
+    if progress is not None:
+        return progress
+    if os.environ.get("NBVAL"):
+        return False
+    return "ipykernel" in sys.modules or sys.stderr.isatty()
+
+
+def sequence_loss(logits: torch.Tensor, target: torch.Tensor, pad_id: int) -> torch.Tensor:
+    """Mean cross-entropy over real target tokens: logits (B, T, V), target (B, T) -> ()."""
+    return nn.functional.cross_entropy(logits.flatten(0, 1), target.flatten(),  # (B*T, V), (B*T,)
+                                       ignore_index=pad_id)
+
+
+def train(model: Seq2Seq, batches: Iterable[Batch], config: TrainConfig = TrainConfig(),
+          progress: bool | None = None) -> TrainResult:
+    """Train ``model`` with Adam on up to ``config.steps`` batches; return the loss curve.
+
+    Each step: teacher-forced forward pass, cross-entropy, backward pass, clip the
+    gradient norm to ``config.clip``, Adam update.
+    """
+    seed_everything(config.seed, config.threads)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    pad_id = model.config.pad_id
+    losses = []
+    model.train()
+    start = time.perf_counter()
+    with tqdm(total=config.steps, disable=not show_progress(progress), leave=False) as bar:
+        for batch in batches:
+            logits, _ = model(batch.src, batch.src_lengths, batch.tgt_in)
+            loss = sequence_loss(logits, batch.tgt_out, pad_id)
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), config.clip)
+            optimizer.step()
+            losses.append(loss.item())
+            bar.update()
+            bar.set_postfix(loss=f"{losses[-1]:.3f}", refresh=False)
+            over_time = config.time_budget is not None and \
+                time.perf_counter() - start > config.time_budget
+            if len(losses) == config.steps or over_time:
+                break
+    model.eval()
+    return TrainResult(np.array(losses), len(losses), time.perf_counter() - start)
+
+
+@torch.no_grad()
+def predict(model: Seq2Seq, batch: Batch, teacher_forcing: bool = False
+            ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Predicted tokens (B, T_out) for a batch, and the attention weights or None.
+
+    By default the model decodes greedily, feeding back its own tokens, so one
+    mistake can derail the rest. With ``teacher_forcing=True`` it reads the true
+    previous tokens and each position is judged on its own.
+    """
+    model.eval()
+    if teacher_forcing:
+        logits, weights = model(batch.src, batch.src_lengths, batch.tgt_in)  # (B, T_out, V)
+        return logits.argmax(dim=-1), weights
+    return model.greedy_decode(batch.src, batch.src_lengths, max_len=batch.tgt_out.shape[1])
+
+
+def _correct(pred: torch.Tensor, target: torch.Tensor, pad_id: int
+             ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(correct, real): two (B, T) bool tensors; ``real`` marks the target's non-pad tokens."""
+    if pred.shape != target.shape:
+        raise ValueError(f"pred and target must have the same shape (B, T); got pred "
+                         f"{tuple(pred.shape)}, target {tuple(target.shape)}")
+    real = target != pad_id
+    return (pred == target) & real, real
+
+
+def token_accuracy(pred: torch.Tensor, target: torch.Tensor, pad_id: int = 0) -> float:
+    """Fraction of real target tokens predicted correctly (EOS counts as a token)."""
+    correct, real = _correct(pred, target, pad_id)
+    return correct.sum().item() / real.sum().item()
+
+
+def exact_match(pred: torch.Tensor, target: torch.Tensor, pad_id: int = 0) -> float:
+    """Fraction of sequences whose every real target token is predicted correctly."""
+    correct, real = _correct(pred, target, pad_id)
+    return (correct == real).all(dim=1).float().mean().item()
+
+
+def _ratio_by(index: torch.Tensor, correct: torch.Tensor, size: int) -> np.ndarray:
+    """Accuracy per value of ``index`` (0..size-1) from flat tensors; NaN where no token."""
+    hits = torch.bincount(index, weights=correct.double(), minlength=size)
+    counts = torch.bincount(index, minlength=size).double()
+    return (hits / counts).numpy()  # 0/0 = NaN where no token has that index
+
+
+def accuracy_by_position(pred: torch.Tensor, target: torch.Tensor, pad_id: int = 0,
+                         positions: torch.Tensor | None = None) -> np.ndarray:
+    """Accuracy at each position: (B, T) -> (P,), NaN where no token has that position.
+
+    By default the position is the target index t. ``positions`` (B, T) relabels each
+    token (e.g. with the source position it copies, -1 to leave a token out).
+    """
+    correct, real = _correct(pred, target, pad_id)
+    if positions is None:
+        positions = torch.arange(target.shape[1]).expand_as(target)  # (B, T)
+    keep = real & (positions >= 0)
+    return _ratio_by(positions[keep], correct[keep], int(positions.max()) + 1)
+
+
+def accuracy_by_length(pred: torch.Tensor, target: torch.Tensor, lengths: torch.Tensor,
+                       pad_id: int = 0) -> np.ndarray:
+    """Token accuracy of the sequences of each source length: index L -> accuracy; NaN if absent.
+
+    lengths (B,) are the source lengths; the result has ``lengths.max() + 1`` entries.
+    """
+    correct, real = _correct(pred, target, pad_id)
+    per_token_length = lengths[:, None].expand_as(target)  # (B, T) each token's source length
+    return _ratio_by(per_token_length[real], correct[real], int(lengths.max()) + 1)

@@ -1,0 +1,103 @@
+"""Training loop (determinism, budgets, quiet output) and metrics on hand-made examples."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from attnlib.data import EOS, PAD, SequenceTask
+from attnlib.seq2seq import AttentionSeq2Seq, FixedContextSeq2Seq, Seq2SeqConfig
+from attnlib.train import (TrainConfig, accuracy_by_length, accuracy_by_position, exact_match,
+                           predict, seed_everything, show_progress, token_accuracy, train)
+
+TASK = SequenceTask("reverse", vocab_size=8, min_len=2, max_len=4)
+CONFIG = Seq2SeqConfig(8, 8, embed=8, hidden=16, attention_hidden=8, dropout=0.1)
+
+
+def run(Model=AttentionSeq2Seq, seed=0, steps=5, **kwargs):
+    seed_everything(seed)
+    model = Model(CONFIG)
+    result = train(model, TASK.batches(16, seed=seed), TrainConfig(steps=steps, seed=seed, **kwargs),
+                   progress=False)
+    return model, result
+
+
+@pytest.mark.parametrize("Model", [FixedContextSeq2Seq, AttentionSeq2Seq])
+def test_same_seed_gives_the_same_loss_curve(Model):
+    _, a = run(Model, seed=1)
+    _, b = run(Model, seed=1)
+    _, c = run(Model, seed=2)
+    assert a.steps == b.steps == 5 and a.losses.shape == (5,)
+    np.testing.assert_array_equal(a.losses, b.losses)  # bit for bit, dropout included
+    assert not np.array_equal(a.losses, c.losses)
+    assert a.seconds > 0
+
+
+def test_training_lowers_the_loss_and_leaves_the_model_in_eval_mode():
+    model, result = run(steps=60, lr=1e-2)
+    assert result.losses[-5:].mean() < 0.8 * result.losses[:5].mean()
+    assert not model.training
+
+
+def test_time_budget_stops_early():
+    _, result = run(steps=10_000, time_budget=0.2)
+    assert 1 <= result.steps < 10_000 and len(result.losses) == result.steps
+
+
+def test_no_output_when_progress_is_off_or_nbval_is_set(capsys, monkeypatch):
+    run(steps=3)
+    assert capsys.readouterr() == ("", "")
+    monkeypatch.setenv("NBVAL", "1")
+    assert show_progress(None) is False and show_progress(True) is True
+    monkeypatch.delenv("NBVAL")
+    assert show_progress(False) is False
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(steps=0), "steps"), (dict(steps=2.5), "steps"), (dict(lr=0.0), "lr"),
+    (dict(clip=-1.0), "clip"), (dict(threads=0), "threads"), (dict(time_budget=0), "time_budget"),
+])
+def test_bad_train_config(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        TrainConfig(**kwargs)
+
+
+def test_predict_returns_tokens_of_the_target_width():
+    model, _ = run(steps=2)
+    batch = TASK.sample(5, seed=9)
+    for teacher_forcing in (False, True):
+        tokens, weights = predict(model, batch, teacher_forcing=teacher_forcing)
+        assert tokens.shape == batch.tgt_out.shape
+        assert weights.shape == (*batch.tgt_out.shape, batch.src.shape[1])
+
+
+# Hand-made predictions. Targets (PAD = 0, EOS = 2):
+#   row 0: 5 6 7 EOS      source length 3
+#   row 1: 4 3 EOS PAD    source length 2
+TARGET = torch.tensor([[5, 6, 7, EOS], [4, 3, EOS, PAD]])
+PRED = torch.tensor([[5, 9, 7, EOS], [4, 3, EOS, 8]])  # one mistake in row 0; row 1's PAD is ignored
+LENGTHS = torch.tensor([3, 2])
+
+
+def test_token_accuracy_and_exact_match():
+    assert token_accuracy(PRED, TARGET) == pytest.approx(6 / 7)
+    assert exact_match(PRED, TARGET) == pytest.approx(1 / 2)
+    assert token_accuracy(TARGET, TARGET) == 1.0 and exact_match(TARGET, TARGET) == 1.0
+
+
+def test_accuracy_by_position():
+    np.testing.assert_allclose(accuracy_by_position(PRED, TARGET), [1.0, 0.5, 1.0, 1.0])
+    source_pos = torch.tensor([[2, 1, 0, -1], [1, 0, -1, -1]])  # reverse task; EOS left out
+    np.testing.assert_allclose(accuracy_by_position(PRED, TARGET, positions=source_pos), [1.0, 0.5, 1.0])
+
+
+def test_accuracy_by_length():
+    acc = accuracy_by_length(PRED, TARGET, LENGTHS)
+    assert acc.shape == (4,) and np.isnan(acc[:2]).all()
+    np.testing.assert_allclose(acc[2:], [1.0, 3 / 4])
+
+
+def test_metrics_refuse_mismatched_shapes():
+    with pytest.raises(ValueError, match="same shape"):
+        token_accuracy(PRED[:, :3], TARGET)
+    assert math.isnan(accuracy_by_position(PRED, TARGET, positions=torch.full((2, 4), 5))[0])
