@@ -27,8 +27,8 @@ def attention(query: Any, keys: Any, values: Any, mask: Any = None,
               ) -> tuple[np.ndarray, np.ndarray]:
     """Attend from ``query`` over ``keys``; return ``(context, weights)``.
 
-    1. scores  ``s = score(query, keys)``            (..., T_q, T_k)
-    2. weights ``α = softmax(s / temperature, mask)`` (..., T_q, T_k), rows sum to 1
+    1. scores  ``e = score(query, keys)``            (..., T_q, T_k)
+    2. weights ``α = softmax(e / temperature, mask)`` (..., T_q, T_k), rows sum to 1
     3. context ``c = α @ values``                    (..., T_q, d_v)
 
     ``score`` is a name from :data:`attnlib.scores.SCORES` (``"dot"``,

@@ -4,15 +4,11 @@ A score function maps queries ``q (..., T_q, d_q)`` and keys ``k (..., T_k, d_k)
 to a table of scores ``(..., T_q, T_k)``: row ``i`` says how relevant each key is
 to query ``i``. Five classic choices live here:
 
-=============  ===========================================  ====================
-name           score(q, k)                                  paper
-=============  ===========================================  ====================
-``dot``        :math:`q^\\top k`                              Luong et al. 2015
-``scaled_dot`` :math:`q^\\top k / \\sqrt{d}`                   Vaswani et al. 2017
-``cosine``     :math:`q^\\top k / (\\lVert q\\rVert \\lVert k\\rVert)`  Graves et al. 2014
-``General``    :math:`q^\\top W k`                            Luong et al. 2015
-``Additive``   :math:`v^\\top \\tanh(W_q q + W_k k)`           Bahdanau et al. 2015
-=============  ===========================================  ====================
+* ``dot``: :math:`q^\\top k` (Luong et al. 2015)
+* ``scaled_dot``: :math:`q^\\top k / \\sqrt{d}` (Vaswani et al. 2017)
+* ``cosine``: :math:`q^\\top k / (\\lVert q\\rVert \\lVert k\\rVert)` (Graves et al. 2014)
+* ``General``: :math:`q^\\top W k` (Luong et al. 2015)
+* ``Additive``: :math:`v^\\top \\tanh(W_q q + W_k k)` (Bahdanau et al. 2015)
 
 The functions are written once for both numpy arrays and torch tensors: they
 only use ``@``, ``swapaxes``, ``tanh`` and ``sum``, which the two libraries share.

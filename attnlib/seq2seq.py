@@ -64,7 +64,7 @@ class Seq2SeqConfig:
 
     @property
     def encoder_size(self) -> int:
-        """Width of an encoder state h_j: hidden, or 2 * hidden if bidirectional."""
+        """The width of each encoder state h_j (hidden, or 2 * hidden if bidirectional)."""
         return self.hidden * (2 if self.bidirectional else 1)
 
 

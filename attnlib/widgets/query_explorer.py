@@ -41,13 +41,20 @@ class QueryExplorer(BookWidget):
 
     Parameters
     ----------
-    keys : (T, 2) array-like. The key points (also the values unless ``values`` is given).
-    values : (T, 2) array-like, optional. The value points; default: the keys.
-    labels : T strings, optional. Shown as text (never interpreted as HTML).
-    query : (2,) array-like. Where the query starts.
-    score : one of ``"dot"``, ``"scaled_dot"``, ``"cosine"``, ``"general"``, ``"additive"``.
-    temperature : float > 0.
-    extent : the plane shows [-extent, extent] on both axes.
+    keys : array-like, shape (T, 2)
+        The key points (also the values unless ``values`` is given).
+    values : array-like, shape (T, 2), optional
+        The value points; default: the keys.
+    labels : list of T str, optional
+        Shown as text, never interpreted as HTML.
+    query : array-like, shape (2,)
+        Where the query starts.
+    score : str
+        One of ``"dot"``, ``"scaled_dot"``, ``"cosine"``, ``"general"``, ``"additive"``.
+    temperature : float
+        Softmax temperature, > 0.
+    extent : float
+        The plane shows [-extent, extent] on both axes.
 
     Synced outputs: ``scores (T,)``, ``weights (T,)``, ``context (2,)``.
     """
