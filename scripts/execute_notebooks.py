@@ -7,10 +7,13 @@ it imports), re-run it here and commit the result:
     .venv/bin/python scripts/execute_notebooks.py notebooks/03_qkv_recipe.ipynb
 
 With no argument, every notebook in ``notebooks/`` is run. Each run's wall time is
-printed and recorded in ``notebooks/runtimes.json`` (the chapters quote it).
+printed and recorded in ``notebooks/runtimes.json`` with the machine it was measured on;
+the book shows it at the top of each chapter (``book/_ext/attnbook.py``).
 """
+import datetime
 import json
 import os
+import platform
 import sys
 import time
 from pathlib import Path
@@ -37,12 +40,26 @@ def run(path: Path) -> float:
     return seconds
 
 
+def machine() -> str:
+    """A short description of this CPU, e.g. '2-core Intel Xeon ...'."""
+    model = platform.processor() or "CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()}-core {model}"
+
+
 def main(paths: list[str]) -> None:
     targets = [Path(p).resolve() for p in paths] or sorted((ROOT / "notebooks").glob("*.ipynb"))
     times = json.loads(RUNTIMES.read_text()) if RUNTIMES.exists() else {}
     for path in targets:
         seconds = run(path)
-        times[path.stem] = round(seconds, 1)
+        times[path.stem] = {"seconds": round(seconds, 1), "machine": machine(),
+                            "date": datetime.date.today().isoformat()}
         print(f"{path.name}: {seconds:.1f} s")
     RUNTIMES.write_text(json.dumps(dict(sorted(times.items())), indent=2) + "\n")
 
