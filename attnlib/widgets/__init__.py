@@ -1,9 +1,10 @@
 """Interactive widgets of the book (anywidget, with a static-HTML fallback).
 
 Each widget is one Python file and one JS module in this folder; the shared
-machinery is in :mod:`attnlib.widgets._base` and ``_common.js``.
+machinery is in ``attnlib/widgets/_base.py`` and ``_common.js``.
 """
 from ._base import BookWidget
 from .query_explorer import QueryExplorer
+from .focus_explorer import FocusExplorer
 
-__all__ = ["BookWidget", "QueryExplorer"]
+__all__ = ["BookWidget", "QueryExplorer", "FocusExplorer"]

@@ -1,0 +1,159 @@
+// FocusExplorer: choose a target word; see which source tokens it looks at, and how
+// sharply. weights = softmax(scores[selected] / τ), the same as attnlib.softmax.
+// Helpers h, s, fmt, softmax, slider come from _common.js.
+
+const LOG_TAU = { min: -1.5, max: 1.5, step: 0.01 }; // the slider moves log10 τ: τ from 0.03 to 32
+const MIX_TERMS = 4; // terms shown in the context readout before "…"
+const BAND = 56; // height of the band of links between the two sentences, px
+
+/** "0.81·昨天 + 0.07·我 + …": the context as a weighted mix of source tokens, largest first. */
+function mixText(tokens, weights) {
+  const order = weights.map((_, i) => i).sort((a, b) => weights[b] - weights[a] || a - b);
+  const parts = order.slice(0, MIX_TERMS).map((i) => `${fmt(weights[i], 2)}·${tokens[i]}`);
+  if (order.length > MIX_TERMS) parts.push("…");
+  return parts.join(" + ");
+}
+
+function render({ model, el }) {
+  // ---- static layout -------------------------------------------------------
+  const source = h("div", { class: "aw-fe-row aw-fe-source", role: "list",
+    "aria-label": "Source tokens, shaded by attention weight" });
+  const links = s("svg", { class: "aw-fe-links", height: BAND, "aria-hidden": "true" });
+  const target = h("div", { class: "aw-fe-row aw-fe-target", role: "radiogroup",
+    "aria-label": "Target words: choose one to see where it looks" });
+  const stage = h("div", { class: "aw-fe-stage" },
+    h("div", { class: "aw-fe-caption" }, "source"), source,
+    h("div", {}), links,
+    h("div", { class: "aw-fe-caption" }, "target"), target);
+  const temp = slider("temperature τ", { ...LOG_TAU, value: Math.log10(model.get("temperature")),
+    format: (v) => fmt(10 ** v, 2), onInput: (v) => setTemperature(10 ** v) });
+  temp.node.classList.add("aw-fe-temp");
+  const now = h("strong", { class: "aw-fe-now" }), mix = h("span", { class: "aw-fe-mix" });
+  const top = h("span", { class: "aw-fe-top" }), facts = h("span", {});
+  const readout = h("div", { class: "aw-fe-readout", "aria-live": "polite" },
+    h("div", {}, "context for ", now, " = ", mix),
+    h("div", { class: "aw-muted" }, "largest weight on ", top, facts));
+  const help = h("p", { class: "aw-help" }, "Click a target word, or Tab to the words and use the " +
+    "arrow keys. Slide τ left for one-word focus (hard), right for an even spread (one overall impression).");
+  el.append(h("div", { class: "aw-fe", role: "group", "aria-label": "Focus explorer" },
+    stage, h("div", { class: "aw-fe-controls" }, temp.node,
+      h("span", { class: "aw-muted aw-fe-ends" }, "← sharp: one word · flat: all words alike →")),
+    readout, help));
+
+  function setTemperature(tau) {
+    model.set("temperature", tau);
+    model.save_changes();
+  }
+
+  function select(i) {
+    const n = model.get("target_tokens").length;
+    const j = Math.max(0, Math.min(n - 1, i));
+    if (j !== model.get("selected")) {
+      model.set("selected", j);
+      model.save_changes();
+    }
+    return j;
+  }
+
+  // ---- token elements, rebuilt when the sentences change ---------------------
+  let chips = [], words = [], lineNodes = [], geometry = null;
+  function build() {
+    chips = model.get("source_tokens").map((tok) => {
+      const chip = { token: h("span", { class: "aw-fe-token" }, tok),
+        weight: h("span", { class: "aw-fe-weight" }), fill: h("span", { class: "aw-fe-fill" }) };
+      chip.node = h("div", { class: "aw-fe-chip", role: "listitem" }, chip.token, chip.weight,
+        h("span", { class: "aw-fe-track", "aria-hidden": "true" }, chip.fill));
+      return chip;
+    });
+    words = model.get("target_tokens").map((tok, i) => h("button", { type: "button", role: "radio",
+      class: "aw-fe-word", "data-index": i, onclick: () => select(i), onfocus: () => select(i) }, tok));
+    lineNodes = chips.map(() => s("line", { y1: 2, y2: BAND - 2 }));
+    source.replaceChildren(...chips.map((c) => c.node));
+    target.replaceChildren(...words);
+    links.replaceChildren(...lineNodes);
+    geometry = null;
+  }
+
+  target.addEventListener("keydown", (ev) => {
+    const i = model.get("selected"), last = model.get("target_tokens").length - 1;
+    const next = { ArrowLeft: i - 1, ArrowUp: i - 1, ArrowRight: i + 1, ArrowDown: i + 1,
+      Home: 0, End: last }[ev.key];
+    if (next === undefined) return;
+    ev.preventDefault();
+    words[select(next)].focus();
+  });
+
+  // ---- the links between the selected word and every source token ------------
+  // Token positions are measured only when the layout may have changed (new tokens,
+  // a new selection, a resize), so moving the slider never forces a layout.
+  function measure() {
+    const box = links.getBoundingClientRect();
+    const mid = (node) => { const r = node.getBoundingClientRect(); return r.left + r.width / 2 - box.left; };
+    return { sources: chips.map((c) => mid(c.node)), targets: words.map(mid) };
+  }
+
+  function drawLinks(weights) {
+    const sel = model.get("selected");
+    if (!words[sel] || !stage.isConnected || weights.length !== lineNodes.length) return;
+    geometry ??= measure();
+    const x0 = geometry.targets[sel];
+    lineNodes.forEach((line, j) => {
+      line.setAttribute("x1", geometry.sources[j]);
+      line.setAttribute("x2", x0);
+      line.setAttribute("stroke-width", 0.5 + 9 * weights[j]);
+      line.setAttribute("stroke-opacity", 0.15 + 0.85 * weights[j]);
+    });
+  }
+
+  // ---- the recipe, then the drawing ----------------------------------------
+  let last = [], lastSelected = null;
+  function refresh() {
+    const src = model.get("source_tokens"), tgt = model.get("target_tokens");
+    if (chips.length !== src.length || words.length !== tgt.length ||
+        chips.some((c, j) => c.token.textContent !== src[j]) ||
+        words.some((w, i) => w.textContent !== tgt[i])) build();
+    const sel = model.get("selected"), tau = model.get("temperature"), row = model.get("scores")[sel];
+    if (!row || row.length !== src.length) return; // scores not updated yet
+    if (sel !== lastSelected) geometry = null; // the bold word changes the layout
+    lastSelected = sel;
+    const weights = softmax(row, tau);
+    chips.forEach((c, j) => {
+      const w = weights[j];
+      c.node.style.setProperty("--w", w);
+      c.node.setAttribute("aria-label", `${src[j]}: weight ${fmt(w)}`);
+      c.weight.textContent = fmt(w);
+      c.weight.dataset.value = w;
+      c.fill.style.width = `${100 * w}%`;
+    });
+    words.forEach((w, i) => {
+      w.setAttribute("aria-checked", String(i === sel));
+      w.tabIndex = i === sel ? 0 : -1; // roving tabindex: Tab reaches the chosen word
+    });
+    if (Math.abs(Math.log10(tau) - +temp.input.value) > LOG_TAU.step / 2) temp.input.value = Math.log10(tau);
+    temp.out.textContent = fmt(tau, 2);
+    temp.out.dataset.value = tau;
+    temp.input.setAttribute("aria-valuetext", `τ = ${fmt(tau, 2)}`);
+    const best = weights.indexOf(Math.max(...weights));
+    now.textContent = tgt[sel];
+    mix.textContent = mixText(src, weights);
+    top.textContent = src[best];
+    facts.textContent = ` (${fmt(weights[best])}) · weights sum to 1 · τ = ${fmt(tau, 2)}`;
+    drawLinks(weights);
+    last = weights;
+    model.set("weights", weights);
+    model.save_changes();
+  }
+
+  const WATCHED = ["source_tokens", "target_tokens", "scores", "selected", "temperature"];
+  for (const name of WATCHED) model.on(`change:${name}`, refresh);
+  refresh();
+  const resize = typeof ResizeObserver === "undefined" ? null
+    : new ResizeObserver(() => { geometry = null; drawLinks(last); });
+  resize?.observe(stage);
+  return () => {
+    for (const name of WATCHED) model.off(`change:${name}`, refresh);
+    resize?.disconnect();
+  };
+}
+
+export default { render };
