@@ -1,0 +1,430 @@
+r"""Chapter 4's Chinese→English translator: data, training batches, translation, BLEU.
+
+The models are :mod:`attnlib.seq2seq`'s (a bidirectional-GRU encoder, and a
+decoder with or without additive attention); this module supplies what a
+translator needs around them::
+
+    data    = prepare_data(TranslatorSettings())        # split, filter, vocabularies
+    model   = build_model("attention", data, settings)  # seeded: same weights every time
+    result  = train(model, training_batches(data, settings), settings.train_config())
+    out     = translate(model, "我昨天住在他家。", data)   # tokens, attention weights, contexts
+    score   = bleu(translate_many(model, [p.src for p in data.test], data),
+                   [p.tgt for p in data.test])
+
+Trained weights are stored with :func:`save_model` and read back with
+:func:`load_model`, which refuses a file made with other settings or another
+vocabulary.
+
+**BLEU.** :func:`bleu` is sacrebleu's ``corpus_bleu`` (Papineni et al. 2002;
+Post 2018) on *our* tokens: lower-cased words and punctuation marks (see
+:func:`~attnlib.data.corpus.tokenize_english`) joined by spaces, with sacrebleu's own
+tokenizer switched off (``tokenize="none"``). Scores are therefore on
+lower-cased, tokenised text and are not comparable with published, detokenised
+BLEU (sacrebleu's default ``13a``).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterator, Literal, NamedTuple, Sequence
+
+import numpy as np
+import torch
+
+from .data.corpus import (SPECIALS, UNK, Pair, Splits, Vocab, collate, encode_pairs,
+                          filter_by_length, load_pairs, normalize_chinese, split_pairs,
+                          tokenize_chinese)
+from .data.synthetic import EOS, Batch
+from .seq2seq import AttentionSeq2Seq, FixedContextSeq2Seq, Seq2Seq, Seq2SeqConfig
+from .train import TrainConfig
+
+__all__ = [
+    "WEIGHTS_DIR", "MODEL_KINDS", "TranslatorSettings", "TranslationData", "Translation",
+    "BucketScore", "prepare_data", "training_batches", "build_model", "translate",
+    "translate_batch", "translate_many", "bleu", "bleu_signature", "bleu_by_length", "save_model", "load_model",
+    "vocab_digest",
+]
+
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "data" / "weights"
+MODEL_KINDS = ("attention", "fixed")  # AttentionSeq2Seq, FixedContextSeq2Seq
+_MODELS = {"attention": AttentionSeq2Seq, "fixed": FixedContextSeq2Seq}
+EOS_TOKEN = SPECIALS[EOS]
+
+
+@dataclass(frozen=True)
+class TranslatorSettings:
+    """Every choice behind chapter 4's models: data, sizes, training budget."""
+
+    max_len: int = 10  # keep training/test pairs with at most this many tokens on each side
+    vocab_size: int = 1000  # per language, the 4 special tokens included; rarer tokens -> <unk>
+    embed: int = 64  # token embedding width
+    hidden: int = 128  # GRU units (per direction in the encoder: h_j has 2 * hidden)
+    attention_hidden: int = 128  # width of the tanh layer in additive attention
+    dropout: float = 0.1  # on embeddings and before the output layer, training only
+    batch_size: int = 64  # sentence pairs per step
+    steps: int = 3000  # step budget (about 12 passes over the training pairs)
+    lr: float = 3e-3  # Adam's learning rate
+    seed: int = 0  # seeds the split, the initial weights, the batches and dropout
+
+    def __post_init__(self) -> None:
+        for name in ("max_len", "vocab_size", "embed", "hidden", "attention_hidden",
+                     "batch_size", "steps"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if self.vocab_size <= len(SPECIALS):
+            raise ValueError(f"vocab_size must exceed the {len(SPECIALS)} special tokens, "
+                             f"got {self.vocab_size}")
+
+    def model_config(self, data: TranslationData) -> Seq2SeqConfig:
+        """The :class:`~attnlib.seq2seq.Seq2SeqConfig` for ``data``'s vocabularies."""
+        return Seq2SeqConfig(len(data.src_vocab), len(data.tgt_vocab), embed=self.embed,
+                             hidden=self.hidden, attention_hidden=self.attention_hidden,
+                             bidirectional=True, dropout=self.dropout)
+
+    def train_config(self, steps: int | None = None) -> TrainConfig:
+        """The :class:`~attnlib.train.TrainConfig` (1 thread), optionally with fewer ``steps``."""
+        return TrainConfig(steps=self.steps if steps is None else steps, lr=self.lr,
+                           seed=self.seed, threads=1)
+
+
+@dataclass(frozen=True, eq=False)
+class TranslationData:
+    """The corpus as chapter 4 uses it."""
+
+    splits: Splits  # all pairs, split by English sentence (80/10/10)
+    train: list[Pair]  # training pairs with at most max_len tokens on each side
+    test: list[Pair]  # held-out pairs with at most max_len tokens on each side
+    src_vocab: Vocab  # Chinese tokens of the training pairs
+    tgt_vocab: Vocab  # English tokens of the training pairs
+    max_len: int
+
+
+def prepare_data(settings: TranslatorSettings | None = None,
+                 pairs: Sequence[Pair] | None = None) -> TranslationData:
+    """Split ``pairs`` (default: the shipped corpus), keep short pairs, build vocabularies.
+
+    The split is :func:`~attnlib.data.corpus.split_pairs` by English sentence, with
+    ``settings.seed``; the vocabularies hold the ``settings.vocab_size`` most
+    frequent tokens of the kept training pairs.
+    """
+    settings = TranslatorSettings() if settings is None else _check_settings(settings)
+    pairs = load_pairs() if pairs is None else list(pairs)
+    if not pairs or not all(isinstance(p, Pair) for p in pairs):
+        raise ValueError("pairs must be a non-empty list of attnlib.data.Pair (from load_pairs)")
+    splits = split_pairs(pairs, seed=settings.seed)
+    train = filter_by_length(splits.train, settings.max_len, settings.max_len)
+    test = filter_by_length(splits.test, settings.max_len, settings.max_len)
+    if not train:
+        raise ValueError(f"no training pair has at most max_len={settings.max_len} tokens per side")
+    src_vocab = Vocab.build((p.src for p in train), max_size=settings.vocab_size)
+    tgt_vocab = Vocab.build((p.tgt for p in train), max_size=settings.vocab_size)
+    return TranslationData(splits, train, test, src_vocab, tgt_vocab, settings.max_len)
+
+
+def _check_settings(settings: object) -> TranslatorSettings:
+    if not isinstance(settings, TranslatorSettings):
+        raise TypeError(f"settings must be a TranslatorSettings, got {type(settings).__name__}")
+    return settings
+
+
+def _check_data(data: object) -> TranslationData:
+    if not isinstance(data, TranslationData):
+        raise TypeError(f"data must be a TranslationData (from prepare_data), got "
+                        f"{type(data).__name__}")
+    return data
+
+
+def training_batches(data: TranslationData, settings: TranslatorSettings | None = None,
+                     pool: int = 20) -> Iterator[Batch]:
+    """An endless, reproducible stream of training batches of similar lengths.
+
+    Each pass over ``data.train`` shuffles it (``numpy.random.default_rng(settings.seed)``),
+    cuts the order into pools of ``pool`` batches, sorts each pool by target and
+    source length (so a batch wastes few steps on padding), cuts the pools into
+    batches of ``settings.batch_size`` and shuffles the batches. The few pairs left
+    over by the last, incomplete batch wait for the next pass.
+    """
+    settings = TranslatorSettings() if settings is None else _check_settings(settings)
+    data = _check_data(data)
+    if isinstance(pool, bool) or not isinstance(pool, int) or pool < 1:
+        raise ValueError(f"pool must be a positive int, got {pool!r}")
+    examples = encode_pairs(data.train, data.src_vocab, data.tgt_vocab)
+    if len(examples) < settings.batch_size:
+        raise ValueError(f"batch_size={settings.batch_size} exceeds the {len(examples)} training pairs")
+    return _batch_stream(examples, settings.batch_size, pool, settings.seed)  # checked now, not at next()
+
+
+def _batch_stream(examples: list[tuple[list[int], list[int]]], size: int, pool: int,
+                  seed: int) -> Iterator[Batch]:
+    """The generator behind :func:`training_batches`."""
+    rng = np.random.default_rng(seed)
+    while True:
+        order = rng.permutation(len(examples))[: len(examples) // size * size]
+        batches = []
+        for start in range(0, len(order), pool * size):
+            chunk = sorted(order[start:start + pool * size].tolist(),
+                           key=lambda i: (len(examples[i][1]), len(examples[i][0])))
+            batches += [chunk[i:i + size] for i in range(0, len(chunk), size)]
+        for b in rng.permutation(len(batches)):
+            yield collate([examples[i] for i in batches[b]])
+
+
+def build_model(kind: Literal["attention", "fixed"], data: TranslationData,
+                settings: TranslatorSettings | None = None) -> Seq2Seq:
+    """A fresh model, its initial weights drawn with ``torch.manual_seed(settings.seed)``.
+
+    ``kind`` is ``"attention"`` (:class:`~attnlib.seq2seq.AttentionSeq2Seq`) or
+    ``"fixed"`` (:class:`~attnlib.seq2seq.FixedContextSeq2Seq`); both have the same
+    bidirectional encoder and the same sizes.
+    """
+    settings = TranslatorSettings() if settings is None else _check_settings(settings)
+    if kind not in _MODELS:
+        raise ValueError(f"kind must be one of {MODEL_KINDS}, got {kind!r}")
+    torch.manual_seed(settings.seed)
+    return _MODELS[kind](settings.model_config(_check_data(data)))
+
+
+# -- translating ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class Translation:
+    r"""What the decoder did for one source sentence, step by step.
+
+    Step ``t`` writes ``output[t]``; ``output`` ends with ``"<eos>"`` if the decoder
+    stopped by itself. ``weights[t]`` are the attention weights it used (a row of
+    the alignment matrix) and ``contexts[t]`` the context vector
+    :math:`c_t = \sum_j \alpha_{tj} h_j`.
+    """
+
+    source: tuple[str, ...]  # the Chinese tokens as read (before <unk> replacement)
+    output: tuple[str, ...]  # the tokens written, one per decoder step
+    weights: np.ndarray | None  # (T_out, T_in) alignment, or None without attention
+    contexts: np.ndarray  # (T_out, enc) the context vector read at each step
+    states: np.ndarray  # (T_in, enc) encoder states h_j (the keys and values)
+    unknown: tuple[str, ...]  # source tokens not in the vocabulary (read as <unk>)
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """``output`` without its final ``<eos>``: the translation itself."""
+        return self.output[:-1] if self.output and self.output[-1] == EOS_TOKEN else self.output
+
+
+def _source_tokens(sentence: str | Sequence[str]) -> tuple[str, ...]:
+    """Chinese tokens from a sentence (normalised, one per character) or a token list."""
+    if isinstance(sentence, str):
+        tokens = tuple(tokenize_chinese(normalize_chinese(sentence)))
+    elif isinstance(sentence, Sequence) and all(isinstance(t, str) for t in sentence):
+        tokens = tuple(sentence)
+    else:
+        raise TypeError(f"sentence must be a str or a sequence of token strings, got "
+                        f"{type(sentence).__name__}")
+    if not tokens:
+        raise ValueError("sentence is empty: give at least one Chinese character")
+    return tokens
+
+
+def _check_model(model: object) -> Seq2Seq:
+    if not isinstance(model, Seq2Seq):
+        raise TypeError(f"model must be an attnlib.seq2seq model (e.g. AttentionSeq2Seq), got "
+                        f"{type(model).__name__}")
+    return model
+
+
+def _check_max_len(max_len: object) -> int:
+    if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 1:
+        raise ValueError(f"max_len must be a positive int, got {max_len!r}")
+    return max_len
+
+
+@torch.no_grad()
+def translate(model: Seq2Seq, sentence: str | Sequence[str], data: TranslationData,
+              max_len: int = 30) -> Translation:
+    """Translate one Chinese sentence greedily; return tokens, weights and context vectors.
+
+    ``sentence`` is raw text (normalised and tokenized like the corpus) or a list of
+    tokens. Decoding stops at ``<eos>`` or after ``max_len`` steps.
+    """
+    return translate_batch(model, [sentence], data, max_len=max_len)[0]
+
+
+@torch.no_grad()
+def translate_batch(model: Seq2Seq, sentences: Sequence[str | Sequence[str]], data: TranslationData,
+                    max_len: int = 30, batch_size: int = 256) -> list[Translation]:
+    """:func:`translate` for many sentences, decoded ``batch_size`` at a time."""
+    model, data, max_len = _check_model(model), _check_data(data), _check_max_len(max_len)
+    if isinstance(sentences, str) or not isinstance(sentences, Sequence):
+        raise TypeError(f"sentences must be a list of sentences, got {type(sentences).__name__}")
+    sources = [_source_tokens(s) for s in sentences]
+    model.eval()
+    out: list[Translation] = []
+    for start in range(0, len(sources), batch_size):
+        chunk = sources[start:start + batch_size]
+        ids = [data.src_vocab.encode(s) for s in chunk]
+        batch = collate([(i, [UNK]) for i in ids])
+        tokens, weights = model.greedy_decode(batch.src, batch.src_lengths, max_len=max_len)
+        memory, _ = model.encode(batch.src, batch.src_lengths)  # states (B, T_in, enc)
+        for b, (source, src_ids) in enumerate(zip(chunk, ids)):
+            out.append(_one_translation(source, src_ids, tokens[b].tolist(),
+                                        None if weights is None else weights[b],
+                                        memory.states[b], memory.final[b], data))
+    return out
+
+
+def _one_translation(source: tuple[str, ...], src_ids: list[int], out_ids: list[int],
+                     weights: torch.Tensor | None, states: torch.Tensor, final: torch.Tensor,
+                     data: TranslationData) -> Translation:
+    """Cut one decoded row at its first EOS and compute its context vectors."""
+    steps = out_ids.index(EOS) + 1 if EOS in out_ids else len(out_ids)
+    states = states[:len(source)]  # (T_in, enc) without padding
+    if weights is None:
+        w, contexts = None, final.expand(steps, -1)  # the same c at every step
+    else:
+        w = weights[:steps, :len(source)]  # (T_out, T_in)
+        contexts = w @ states  # (T_out, T_in) @ (T_in, enc) -> (T_out, enc)
+    return Translation(
+        source=source, output=tuple(data.tgt_vocab.decode(out_ids[:steps], strip=False)),
+        weights=None if w is None else w.numpy().astype(np.float64),
+        contexts=contexts.numpy().astype(np.float64), states=states.numpy().astype(np.float64),
+        unknown=tuple(t for t, i in zip(source, src_ids) if i == UNK and t not in SPECIALS))
+
+
+@torch.no_grad()
+def translate_many(model: Seq2Seq, sources: Sequence[str | Sequence[str]], data: TranslationData,
+                   max_len: int = 30, batch_size: int = 256) -> list[list[str]]:
+    """Greedy translations (word lists, no ``<eos>``) of many sentences, in batches."""
+    return [list(t.words) for t in translate_batch(model, sources, data, max_len, batch_size)]
+
+
+# -- BLEU --------------------------------------------------------------------------------------
+
+def _sentences(name: str, sentences: object) -> list[str]:
+    """Token lists -> space-joined strings, with a clear error for anything else."""
+    if isinstance(sentences, (str, bytes)) or not isinstance(sentences, Sequence):
+        raise TypeError(f"{name} must be a list of token lists, got {type(sentences).__name__}")
+    out = []
+    for i, s in enumerate(sentences):
+        if isinstance(s, str) or not isinstance(s, Sequence) or not all(isinstance(t, str) for t in s):
+            raise TypeError(f"{name}[{i}] must be a list of token strings (e.g. "
+                            f"tokenize_english(text)), got {s!r}")
+        out.append(" ".join(s))
+    return out
+
+
+def _bleu_metric():  # noqa: ANN202 (sacrebleu is imported on first use)
+    """sacrebleu's corpus BLEU as this module uses it: our tokens, its tokenizer off."""
+    from sacrebleu.metrics import BLEU
+
+    return BLEU(tokenize="none", force=True)
+
+
+def bleu(hypotheses: Sequence[Sequence[str]], references: Sequence[Sequence[str]]) -> float:
+    """Corpus BLEU (0–100) of tokenized hypotheses against one tokenized reference each.
+
+    sacrebleu's ``corpus_bleu`` on the tokens joined by spaces, ``tokenize="none"``
+    (the text is already tokenised and lower-cased by :mod:`attnlib.data.corpus`).
+    """
+    hyps, refs = _sentences("hypotheses", hypotheses), _sentences("references", references)
+    if len(hyps) != len(refs):
+        raise ValueError(f"need one reference per hypothesis: {len(hyps)} hypotheses, "
+                         f"{len(refs)} references")
+    if not hyps:
+        raise ValueError("BLEU of an empty corpus is undefined: give at least one sentence")
+    return float(_bleu_metric().corpus_score(hyps, [refs]).score)
+
+
+def bleu_signature() -> str:
+    """sacrebleu's signature of :func:`bleu`'s settings, e.g. ``nrefs:1|case:mixed|...|tok:none|...``."""
+    metric = _bleu_metric()
+    metric.corpus_score(["a"], [["a"]])  # the signature needs one evaluation (to count references)
+    return str(metric.get_signature())
+
+
+class BucketScore(NamedTuple):
+    """BLEU of the sentences whose source length lies in ``[low, high]``."""
+
+    low: int
+    high: int
+    sentences: int
+    bleu: float  # NaN if the bucket is empty
+
+    @property
+    def label(self) -> str:
+        return str(self.low) if self.low == self.high else f"{self.low}–{self.high}"
+
+
+def bleu_by_length(hypotheses: Sequence[Sequence[str]], references: Sequence[Sequence[str]],
+                   source_lengths: Sequence[int], buckets: Sequence[tuple[int, int]]
+                   ) -> list[BucketScore]:
+    """Corpus BLEU within each source-length bucket ``(low, high)`` (both ends included)."""
+    hyps, refs = list(hypotheses), list(references)
+    lengths = np.asarray(source_lengths)
+    if not len(hyps) == len(refs) == len(lengths):
+        raise ValueError(f"hypotheses, references and source_lengths must have the same length; "
+                         f"got {len(hyps)}, {len(refs)}, {len(lengths)}")
+    scores = []
+    for bucket in buckets:
+        if (not isinstance(bucket, Sequence) or len(bucket) != 2
+                or not all(isinstance(b, (int, np.integer)) for b in bucket) or bucket[0] > bucket[1]):
+            raise ValueError(f"each bucket must be a pair of ints (low, high) with low <= high, "
+                             f"got {bucket!r}")
+        low, high = int(bucket[0]), int(bucket[1])
+        idx = np.flatnonzero((lengths >= low) & (lengths <= high))
+        score = bleu([hyps[i] for i in idx], [refs[i] for i in idx]) if len(idx) else float("nan")
+        scores.append(BucketScore(low, high, len(idx), score))
+    return scores
+
+
+# -- weights on disk ----------------------------------------------------------------------------
+
+def vocab_digest(vocab: Vocab) -> str:
+    """A short sha256 of a vocabulary's tokens, to tie saved weights to their vocabulary."""
+    return hashlib.sha256("\n".join(vocab.tokens).encode("utf-8")).hexdigest()[:16]
+
+
+def save_model(path: str | os.PathLike, model: Seq2Seq, kind: str, data: TranslationData,
+               settings: TranslatorSettings, losses: np.ndarray) -> None:
+    """Write a model's weights with what made them: settings, vocabulary digests, loss curve.
+
+    The weights are stored in half precision (float16), which halves the file; the
+    model read back by :func:`load_model` computes in float32 with the rounded weights.
+    """
+    if kind not in _MODELS or not isinstance(_check_model(model), _MODELS[kind]):
+        raise ValueError(f"kind must name the model's class, one of {MODEL_KINDS}; got {kind!r} "
+                         f"for a {type(model).__name__}")
+    record = {"kind": kind, "settings": asdict(_check_settings(settings)),
+              "src_vocab": vocab_digest(data.src_vocab), "tgt_vocab": vocab_digest(data.tgt_vocab),
+              "losses": torch.as_tensor(np.asarray(losses), dtype=torch.float64),
+              "state_dict": {k: v.detach().to(torch.float16) if v.is_floating_point() else v.detach().clone()
+                             for k, v in model.state_dict().items()}}
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    torch.save(record, path)
+
+
+def load_model(path: str | os.PathLike, data: TranslationData,
+               settings: TranslatorSettings | None = None) -> tuple[Seq2Seq, np.ndarray]:
+    """Read weights written by :func:`save_model`; return ``(model in eval mode, loss curve)``.
+
+    Raises ``FileNotFoundError`` if the file is missing and ``ValueError`` if it was
+    made with other settings or vocabularies than ``settings`` and ``data``.
+    """
+    settings = TranslatorSettings() if settings is None else _check_settings(settings)
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no trained weights at {path}; make them with "
+                                "`python scripts/train_ch4.py`")
+    record = torch.load(path, map_location="cpu", weights_only=True)
+    if record.get("settings") != asdict(settings):
+        raise ValueError(f"{path} was trained with settings {record.get('settings')}, not "
+                         f"{asdict(settings)}; re-run scripts/train_ch4.py")
+    for side in ("src_vocab", "tgt_vocab"):
+        if record.get(side) != vocab_digest(getattr(_check_data(data), side)):
+            raise ValueError(f"{path} was trained with another {side} than data's; "
+                             "re-run scripts/train_ch4.py")
+    model = build_model(record["kind"], data, settings)
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v
+                           for k, v in record["state_dict"].items()})
+    model.eval()
+    return model, record["losses"].numpy()

@@ -1,0 +1,260 @@
+// AlignmentExplorer: step through a trained decoder. At step t the source tokens are
+// shaded by the weights α_t, the row t of the alignment matrix is outlined, and the
+// context c_t moves in a 2-D (PCA) picture of the encoder states h_j.
+// All numbers are precomputed in Python; helpers h, s, fmt come from _common.js.
+
+const PLANE = 300; // side of the context plane, SVG units
+const PAD = 34; // margin inside the plane, so labels fit
+const CELL = 26; // one cell of the matrix, SVG units
+const PLAY_MS = 900; // time per step while playing
+const MIX_TERMS = 3; // terms of c_t spelled out in the readout
+
+/** Subscript digits, for s₀, α₁, c₁. */
+const sub = (n) => String(n).replace(/[0-9]/g, (d) => "₀₁₂₃₄₅₆₇₈₉"[+d]);
+
+/** The weighted mix of source tokens, largest first: "0.92·天 + 0.03·住 + …". */
+function mixText(tokens, weights) {
+  const order = weights.map((_, i) => i).sort((a, b) => weights[b] - weights[a] || a - b);
+  const parts = order.slice(0, MIX_TERMS).map((i) => `${fmt(weights[i], 2)}·${tokens[i]}`);
+  if (order.length > MIX_TERMS) parts.push("…");
+  return parts.join(" + ");
+}
+
+function render({ model, el }) {
+  const current = () => model.get("examples")[model.get("example")];
+  let timer = null;
+
+  // ---- static layout ---------------------------------------------------------
+  const select = h("select", { class: "aw-ae-select", "aria-label": "Example sentence" });
+  const input = h("input", { type: "text", class: "aw-ae-input", maxlength: 40, lang: "zh",
+    placeholder: "输入中文句子，例如 我很高兴。", "aria-label": "A Chinese sentence to translate" });
+  const go = h("button", { type: "button", class: "aw-ae-go" }, "Translate");
+  const note = h("span", { class: "aw-muted aw-ae-note", "aria-live": "polite" });
+  const source = h("div", { class: "aw-ae-source", role: "list",
+    "aria-label": "Source tokens, shaded by their attention weight at this step" });
+  const target = h("div", { class: "aw-ae-target", role: "list", "aria-label": "Output tokens: choose a step" });
+  const reference = h("div", { class: "aw-muted aw-ae-reference" });
+  const prev = h("button", { type: "button", class: "aw-ae-prev", "aria-label": "Previous step" }, "◀ prev");
+  const play = h("button", { type: "button", class: "aw-ae-play", "aria-pressed": "false" }, "▶ play");
+  const next = h("button", { type: "button", class: "aw-ae-next", "aria-label": "Next step" }, "next ▶");
+  const range = h("input", { type: "range", class: "aw-ae-range", min: 0, max: 0, step: 1, value: 0,
+    "aria-label": "Decoder step" });
+  const stepOut = h("output", { class: "aw-ae-stepout" });
+  const matrix = s("svg", { class: "aw-ae-matrix", role: "img" });
+  const plane = s("svg", { class: "aw-ae-plane", viewBox: `0 0 ${PLANE} ${PLANE}`, role: "img" });
+  const planeCaption = h("div", { class: "aw-muted aw-ae-caption" });
+  const readout = h("div", { class: "aw-ae-readout", "aria-live": "polite" });
+  const help = h("p", { class: "aw-help" }, "Step with the buttons, the slider or the keyboard " +
+    "(click the widget, then ← → to step, Home/End for the first/last step, P to play or pause).");
+  const root = h("div", { class: "aw-ae", role: "group", tabindex: 0,
+    "aria-label": "Alignment explorer: step through the decoder" },
+  h("div", { class: "aw-ae-top" },
+    h("label", { class: "aw-control" }, "sentence ", select),
+    h("span", { class: "aw-ae-own" }, input, go), note),
+  h("div", { class: "aw-ae-pair" },
+    h("div", { class: "aw-ae-caption" }, "source (Chinese), weights αₜ"), source,
+    h("div", { class: "aw-ae-caption" }, "output (English)"), target, reference),
+  h("div", { class: "aw-ae-steps" }, prev, play, next,
+    h("label", { class: "aw-control" }, "step ", range, stepOut)),
+  readout,
+  h("div", { class: "aw-ae-figs" },
+    h("figure", { class: "aw-ae-fig" }, matrix,
+      h("figcaption", { class: "aw-muted" }, "alignment matrix: one row per step, current row outlined")),
+    h("figure", { class: "aw-ae-fig" }, plane, planeCaption)),
+  help);
+  el.append(root);
+
+  // ---- controls ----------------------------------------------------------------
+  const setStep = (t) => {
+    const n = current().output.length;
+    const k = Math.max(0, Math.min(n - 1, t));
+    if (k !== model.get("step")) { model.set("step", k); model.save_changes(); }
+  };
+  const stop = () => {
+    if (timer !== null) clearInterval(timer);
+    timer = null;
+    play.textContent = "▶ play";
+    play.setAttribute("aria-pressed", "false");
+  };
+  const tick = () => {
+    if (model.get("step") >= current().output.length - 1) stop();
+    else setStep(model.get("step") + 1);
+  };
+  const togglePlay = () => {
+    if (timer !== null) { stop(); return; }
+    if (model.get("step") >= current().output.length - 1) setStep(0);
+    timer = setInterval(tick, PLAY_MS);
+    play.textContent = "❚❚ pause";
+    play.setAttribute("aria-pressed", "true");
+  };
+  prev.addEventListener("click", () => { stop(); setStep(model.get("step") - 1); });
+  next.addEventListener("click", () => { stop(); setStep(model.get("step") + 1); });
+  play.addEventListener("click", togglePlay);
+  range.addEventListener("input", () => { stop(); setStep(+range.value); });
+  select.addEventListener("change", () => {
+    stop();
+    model.set("step", 0);
+    model.set("example", +select.value);
+    model.save_changes();
+  });
+  const submit = () => {
+    if (!model.get("live") || !input.value.trim()) return;
+    stop();
+    note.textContent = "translating…";
+    model.set("sentence", input.value);
+    model.save_changes();
+  };
+  go.addEventListener("click", submit);
+  input.addEventListener("keydown", (ev) => { if (ev.key === "Enter") submit(); });
+  root.addEventListener("keydown", (ev) => {
+    const tag = ev.target.tagName;
+    if (tag === "INPUT" || tag === "SELECT") return; // they handle their own keys
+    const n = current().output.length, t = model.get("step");
+    const moves = { ArrowRight: t + 1, ArrowDown: t + 1, ArrowLeft: t - 1, ArrowUp: t - 1, Home: 0, End: n - 1 };
+    if (ev.key in moves) { ev.preventDefault(); stop(); setStep(moves[ev.key]); }
+    else if (ev.key === "p" || ev.key === "P") { ev.preventDefault(); togglePlay(); }
+  });
+
+  // ---- per-example elements, rebuilt when the example changes ------------------
+  let chips = [], words = [], cells = [], dots = [], outline = null, path = null, ctxMark = null, drawn = null;
+  const toPx = ([x, y]) => [PAD + ((x + 1) / 2) * (PLANE - 2 * PAD), PAD + ((1 - y) / 2) * (PLANE - 2 * PAD)];
+
+  function buildSelect() {
+    select.replaceChildren(...model.get("examples").map((ex, i) => h("option", { value: i }, ex.label)));
+    select.value = String(model.get("example"));
+  }
+
+  function buildExample() {
+    const ex = current();
+    drawn = ex;
+    chips = ex.source.map((tok, j) => {
+      const chip = { weight: h("span", { class: "aw-ae-weight" }), fill: h("span", { class: "aw-ae-fill" }) };
+      chip.node = h("div", { class: "aw-ae-chip", role: "listitem", "data-index": j },
+        h("span", { class: "aw-ae-token" }, tok), chip.weight,
+        h("span", { class: "aw-ae-track", "aria-hidden": "true" }, chip.fill));
+      return chip;
+    });
+    source.replaceChildren(...chips.map((c) => c.node));
+    words = ex.output.map((tok, t) => h("button", { type: "button", class: "aw-ae-word", role: "listitem",
+      "data-step": t, "aria-label": `step ${t + 1}: ${tok}`, onclick: () => { stop(); setStep(t); } }, tok));
+    target.replaceChildren(...words);
+    reference.textContent = ex.reference ? `reference: ${ex.reference}` : "";
+    range.max = ex.output.length - 1;
+    buildMatrix(ex);
+    buildPlane(ex);
+  }
+
+  function buildMatrix(ex) {
+    const n = ex.output.length, m = ex.source.length;
+    const left = 12 + 8 * Math.max(...ex.output.map((w) => w.length), 4), top = 26;
+    matrix.setAttribute("viewBox", `0 0 ${left + m * CELL + 2} ${top + n * CELL + 2}`);
+    matrix.style.maxWidth = `${left + m * CELL + 2}px`;
+    matrix.setAttribute("aria-label", `Alignment matrix, ${n} output steps by ${m} source tokens`);
+    const parts = [];
+    ex.source.forEach((tok, j) => parts.push(s("text", { x: left + (j + 0.5) * CELL, y: top - 8,
+      class: "aw-ae-col" }, tok)));
+    cells = ex.weights.map((row, t) => {
+      parts.push(s("text", { x: left - 6, y: top + (t + 0.5) * CELL, class: "aw-ae-row" }, ex.output[t]));
+      return row.map((w, j) => {
+        const r = s("rect", { x: left + j * CELL, y: top + t * CELL, width: CELL - 1, height: CELL - 1,
+          class: "aw-ae-cell" });
+        r.style.fillOpacity = 0.04 + 0.96 * w;
+        parts.push(r);
+        return r;
+      });
+    });
+    outline = s("rect", { x: left - 1, width: m * CELL + 1, height: CELL + 1, class: "aw-ae-outline" });
+    outline.dataset.top = top;
+    parts.push(outline);
+    matrix.replaceChildren(...parts);
+  }
+
+  function buildPlane(ex) {
+    const grid = s("g", { class: "aw-ae-grid" },
+      s("line", { x1: PAD, x2: PLANE - PAD, y1: PLANE / 2, y2: PLANE / 2 }),
+      s("line", { y1: PAD, y2: PLANE - PAD, x1: PLANE / 2, x2: PLANE / 2 }));
+    dots = ex.source_points.map((p, j) => {
+      const [x, y] = toPx(p);
+      const g = s("g", { class: "aw-ae-dot", transform: `translate(${x},${y})` },
+        s("circle", { r: 5 }), s("text", { x: 8, y: -8 }, ex.source[j]));
+      return g;
+    });
+    path = s("polyline", { class: "aw-ae-path" });
+    ctxMark = s("g", { class: "aw-ae-ctx" }, s("circle", { r: 7 }), s("path", { d: "M-5,0H5M0,-5V5" }),
+      s("text", { x: 9, y: 16 }, "c"));
+    plane.replaceChildren(grid, ...dots, path, ctxMark);
+    plane.setAttribute("aria-label", "Encoder states hⱼ (one dot per source token) and the path of the " +
+      "context vectors c₁ … cₜ, projected to 2-D");
+    planeCaption.textContent = `context cₜ (ring) among the encoder states hⱼ (dots), projected ` +
+      `to 2-D by PCA (${Math.round(100 * ex.explained)}% of the states' variance); the line is the path so far`;
+  }
+
+  // ---- drawing the current step ----------------------------------------------
+  function refresh() {
+    const ex = current();
+    if (ex !== drawn) buildExample();
+    const t = Math.min(model.get("step"), ex.output.length - 1), w = ex.weights[t];
+    chips.forEach((c, j) => {
+      c.node.style.setProperty("--w", w[j]);
+      c.weight.textContent = fmt(w[j]);
+      c.weight.dataset.value = w[j];
+      c.fill.style.width = `${100 * w[j]}%`;
+      c.node.setAttribute("aria-label", `${ex.source[j]}: weight ${fmt(w[j])}`);
+    });
+    words.forEach((b, k) => {
+      b.classList.toggle("aw-ae-done", k < t);
+      b.classList.toggle("aw-ae-now", k === t);
+      b.classList.toggle("aw-ae-todo", k > t);
+      if (k === t) b.setAttribute("aria-current", "step"); else b.removeAttribute("aria-current");
+    });
+    outline.setAttribute("y", +outline.dataset.top + t * CELL - 1);
+    dots.forEach((d, j) => {
+      d.firstChild.setAttribute("r", 4 + 10 * Math.sqrt(w[j]));
+      d.firstChild.style.fillOpacity = 0.2 + 0.8 * w[j];
+    });
+    const pts = ex.context_points.slice(0, t + 1).map(toPx);
+    path.setAttribute("points", pts.map(([x, y]) => `${x},${y}`).join(" "));
+    ctxMark.setAttribute("transform", `translate(${pts[t][0]},${pts[t][1]})`);
+    ctxMark.dataset.x = ex.context_points[t][0];
+    ctxMark.dataset.y = ex.context_points[t][1];
+    range.value = t;
+    stepOut.textContent = `${t + 1} / ${ex.output.length}`;
+    const top = w.indexOf(Math.max(...w));
+    readout.replaceChildren(
+      h("div", {}, `Step ${t + 1}: the query s${sub(t)} scores every source token, softmax gives ` +
+        `α${sub(t + 1)}, and the decoder reads c${sub(t + 1)} = `, h("span", { class: "aw-ae-mix" }, mixText(ex.source, w)),
+      " to write ", h("strong", { class: "aw-ae-out" }, ex.output[t]), "."),
+      h("div", { class: "aw-muted" }, `largest weight: ${ex.source[top]} (${fmt(w[top])})`));
+    prev.disabled = t === 0;
+    next.disabled = t === ex.output.length - 1;
+  }
+
+  function onExamples() { drawn = null; buildSelect(); refresh(); }
+  function onExample() { select.value = String(model.get("example")); refresh(); }
+  function onLive() {
+    const live = model.get("live");
+    input.disabled = !live;
+    go.disabled = !live;
+    if (!live) note.textContent = "Typing a new sentence needs a running Python kernel (JupyterLab or Binder).";
+  }
+  function onStatus() { if (model.get("live")) note.textContent = model.get("status"); }
+
+  model.on("change:examples", onExamples);
+  model.on("change:example", onExample);
+  model.on("change:step", refresh);
+  model.on("change:live", onLive);
+  model.on("change:status", onStatus);
+  buildSelect();
+  onLive();
+  refresh();
+  return () => {
+    stop();
+    model.off("change:examples", onExamples);
+    model.off("change:example", onExample);
+    model.off("change:step", refresh);
+    model.off("change:live", onLive);
+    model.off("change:status", onStatus);
+  };
+}
+
+export default { render };

@@ -1,0 +1,200 @@
+// SelfAttentionExplorer: hover over or focus a token (the query) to see how much it attends
+// to every token of the same sentence (the keys), per layer and head. The causal toggle
+// re-normalises the same stored scores with a mask, exactly as attnlib.functional.softmax:
+//   weights[i] = softmax(scores[layer][head][i], mask: j <= i if causal).
+// Helpers h, s, fmt, softmax come from _common.js.
+
+const BAND = 64; // height of the band of links between the key row and the query row, px
+const CELL = 20; // side of one cell of the weight matrix, px
+const LABEL = 26; // room for the matrix's row and column labels, px
+
+/** Weights of query i in the current layer and head (masked keys get exactly 0). */
+function queryWeights(model, i) {
+  const row = model.get("scores")[model.get("layer")][model.get("head")][i];
+  const mask = model.get("causal") ? row.map((_, j) => j <= i) : null;
+  return softmax(row, 1, mask);
+}
+
+/** A <select> of n options "name 1" ... "name n" bound to an integer trait. */
+function indexSelect(model, trait, name, n) {
+  const select = h("select", { "aria-label": name, class: `aw-sa-${trait}` });
+  for (let i = 0; i < n; i++) select.append(h("option", { value: i }, `${name} ${i + 1}`));
+  select.value = model.get(trait);
+  select.addEventListener("change", () => { model.set(trait, +select.value); model.save_changes(); });
+  return select;
+}
+
+function render({ model, el }) {
+  // ---- static layout -------------------------------------------------------
+  const keys = h("div", { class: "aw-sa-row aw-sa-keys", role: "list",
+    "aria-label": "Keys: every token of the sentence, shaded by the chosen token's attention weight" });
+  const links = s("svg", { class: "aw-sa-links", height: BAND, "aria-hidden": "true" });
+  const queries = h("div", { class: "aw-sa-row aw-sa-queries", role: "radiogroup",
+    "aria-label": "Queries: hover over or focus a token to see what it attends to" });
+  const stage = h("div", { class: "aw-sa-stage" },
+    h("div", { class: "aw-sa-caption" }, "keys"), keys,
+    h("div", {}), links,
+    h("div", { class: "aw-sa-caption" }, "query"), queries);
+  const matrix = s("svg", { class: "aw-sa-matrix", role: "img" });
+  const selects = h("span", { class: "aw-sa-selects" });
+  const causal = h("input", { type: "checkbox", class: "aw-sa-causal" });
+  causal.addEventListener("change", () => { model.set("causal", causal.checked); model.save_changes(); });
+  const now = h("strong", { class: "aw-sa-now" }), top = h("span", { class: "aw-sa-top" });
+  const facts = h("span", { class: "aw-muted aw-sa-facts" });
+  const readout = h("div", { class: "aw-sa-readout", "aria-live": "polite" },
+    h("div", {}, "query ", now, ": largest weight on ", top), facts);
+  const help = h("p", { class: "aw-help" }, "Hover over a query token, or Tab to the query row and " +
+    "use the arrow keys. Tick the causal mask to forbid looking ahead, as a GPT-style decoder does.");
+  el.append(h("div", { class: "aw-sa", role: "group", "aria-label": "Self-attention explorer" },
+    h("div", { class: "aw-sa-controls" }, selects,
+      h("label", { class: "aw-control" }, causal, " causal mask (no looking ahead)")),
+    h("div", { class: "aw-sa-body" }, stage,
+      h("figure", { class: "aw-sa-figure" }, matrix,
+        h("figcaption", { class: "aw-muted" }, "every query (row) × key"))),
+    readout, help));
+
+  function select(i) {
+    const j = Math.max(0, Math.min(model.get("tokens").length - 1, i));
+    if (j !== model.get("selected")) {
+      model.set("selected", j);
+      model.save_changes();
+    }
+    return j;
+  }
+
+  // ---- elements that depend on the sentence and the model's size ------------------------
+  let chips = [], words = [], lineNodes = [], cells = [], rowBox = null, geometry = null, built = "";
+  function build() {
+    const tokens = model.get("tokens"), scores = model.get("scores");
+    selects.replaceChildren(h("label", { class: "aw-control" }, indexSelect(model, "layer", "layer", scores.length)),
+      h("label", { class: "aw-control" }, indexSelect(model, "head", "head", scores[0].length)));
+    chips = tokens.map((tok) => {
+      const chip = { token: h("span", { class: "aw-sa-token" }, tok),
+        weight: h("span", { class: "aw-sa-weight" }), fill: h("span", { class: "aw-sa-fill" }) };
+      chip.node = h("div", { class: "aw-sa-chip", role: "listitem" }, chip.token, chip.weight,
+        h("span", { class: "aw-sa-track", "aria-hidden": "true" }, chip.fill));
+      return chip;
+    });
+    words = tokens.map((tok, i) => h("button", { type: "button", role: "radio", class: "aw-sa-word",
+      "data-index": i, onclick: () => select(i), onfocus: () => select(i), onmouseenter: () => select(i) }, tok));
+    lineNodes = chips.map(() => s("line", { y1: 2, y2: BAND - 2 }));
+    keys.replaceChildren(...chips.map((c) => c.node));
+    queries.replaceChildren(...words);
+    links.replaceChildren(...lineNodes);
+    buildMatrix(tokens);
+    geometry = null;
+    built = JSON.stringify([tokens, scores.length, scores[0].length]);
+  }
+
+  function buildMatrix(tokens) {
+    const n = tokens.length, side = LABEL + n * CELL;
+    matrix.setAttribute("viewBox", `0 0 ${side} ${side}`);
+    matrix.setAttribute("width", side);
+    const labels = tokens.flatMap((tok, i) => [
+      s("text", { x: LABEL + (i + 0.5) * CELL, y: LABEL - 9, class: "aw-sa-col" }, tok),
+      s("text", { x: LABEL - 6, y: LABEL + (i + 0.5) * CELL, class: "aw-sa-rowlabel" }, tok)]);
+    cells = tokens.map((_, i) => tokens.map((__, j) => s("rect", { x: LABEL + j * CELL, y: LABEL + i * CELL,
+      width: CELL - 1, height: CELL - 1, class: "aw-sa-cell", onclick: () => select(i) })));
+    rowBox = s("rect", { x: LABEL - 1.5, width: n * CELL + 2, height: CELL + 2, class: "aw-sa-rowbox" });
+    matrix.replaceChildren(...labels, ...cells.flat(), rowBox);
+  }
+
+  queries.addEventListener("keydown", (ev) => {
+    const i = model.get("selected"), last = model.get("tokens").length - 1;
+    const next = { ArrowLeft: i - 1, ArrowUp: i - 1, ArrowRight: i + 1, ArrowDown: i + 1,
+      Home: 0, End: last }[ev.key];
+    if (next === undefined) return;
+    ev.preventDefault();
+    words[select(next)].focus();
+  });
+
+  // ---- the links between the query and every key -----------------------------------------
+  // Positions are measured only when the layout may have changed (new tokens, a new
+  // selection, a resize), so switching heads never forces a layout.
+  function measure() {
+    const box = links.getBoundingClientRect();
+    const mid = (node) => { const r = node.getBoundingClientRect(); return r.left + r.width / 2 - box.left; };
+    return { keys: chips.map((c) => mid(c.node)), queries: words.map(mid) };
+  }
+
+  function drawLinks(weights) {
+    const sel = model.get("selected");
+    if (!words[sel] || !stage.isConnected || weights.length !== lineNodes.length) return;
+    geometry ??= measure();
+    lineNodes.forEach((line, j) => {
+      line.setAttribute("x1", geometry.keys[j]);
+      line.setAttribute("x2", geometry.queries[sel]);
+      line.setAttribute("stroke-width", weights[j] > 0 ? 0.5 + 9 * weights[j] : 0);
+      line.setAttribute("stroke-opacity", 0.15 + 0.85 * weights[j]);
+    });
+  }
+
+  function drawMatrix(sel) {
+    const tokens = model.get("tokens");
+    cells.forEach((row, i) => {
+      const w = queryWeights(model, i);
+      row.forEach((cell, j) => {
+        const masked = model.get("causal") && j > i;
+        cell.classList.toggle("aw-sa-masked", masked);
+        cell.style.fillOpacity = masked ? "" : 0.06 + 0.94 * w[j];
+      });
+    });
+    rowBox.setAttribute("y", LABEL + sel * CELL - 1.5);
+    matrix.setAttribute("aria-label", `Weight matrix of layer ${model.get("layer") + 1}, head ` +
+      `${model.get("head") + 1}; the row of ${tokens[sel]} is outlined`);
+  }
+
+  // ---- the recipe, then the drawing ----------------------------------------
+  let last = [], lastSelected = null;
+  function refresh() {
+    const tokens = model.get("tokens"), scores = model.get("scores");
+    if (!scores.length || scores[0][0]?.length !== tokens.length) return; // scores not updated yet
+    if (built !== JSON.stringify([tokens, scores.length, scores[0].length])) build();
+    const sel = model.get("selected"), isCausal = model.get("causal");
+    if (sel !== lastSelected) geometry = null; // the bold word changes the layout
+    lastSelected = sel;
+    const weights = queryWeights(model, sel);
+    chips.forEach((c, j) => {
+      const w = weights[j], masked = isCausal && j > sel;
+      c.node.style.setProperty("--w", w);
+      c.node.classList.toggle("aw-sa-masked", masked);
+      c.node.setAttribute("aria-label", `${tokens[j]}: weight ${fmt(w)}${masked ? " (masked)" : ""}`);
+      c.weight.textContent = fmt(w);
+      c.weight.dataset.value = w;
+      c.fill.style.width = `${100 * w}%`;
+    });
+    words.forEach((w, i) => {
+      w.setAttribute("aria-checked", String(i === sel));
+      w.tabIndex = i === sel ? 0 : -1; // roving tabindex: Tab reaches the chosen query
+    });
+    for (const name of ["layer", "head"]) {
+      const box = selects.querySelector(`.aw-sa-${name}`);
+      if (+box.value !== model.get(name)) box.value = model.get(name);
+    }
+    causal.checked = isCausal;
+    const best = weights.indexOf(Math.max(...weights));
+    now.textContent = tokens[sel];
+    top.textContent = `${tokens[best]} (${fmt(weights[best])})`;
+    const hidden = isCausal ? tokens.length - 1 - sel : 0;
+    facts.textContent = `layer ${model.get("layer") + 1}, head ${model.get("head") + 1} · ` +
+      (hidden ? `${hidden} later token${hidden > 1 ? "s" : ""} masked · ` : "") + "weights sum to 1";
+    drawLinks(weights);
+    drawMatrix(sel);
+    last = weights;
+    model.set("weights", weights);
+    model.save_changes();
+  }
+
+  const WATCHED = ["tokens", "scores", "layer", "head", "selected", "causal"];
+  for (const name of WATCHED) model.on(`change:${name}`, refresh);
+  refresh();
+  const resize = typeof ResizeObserver === "undefined" ? null
+    : new ResizeObserver(() => { geometry = null; drawLinks(last); });
+  resize?.observe(stage);
+  return () => {
+    for (const name of WATCHED) model.off(`change:${name}`, refresh);
+    resize?.disconnect();
+  };
+}
+
+export default { render };
