@@ -29,6 +29,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from ._validate import check_int
 from .nn import AdditiveAttention
 
 
@@ -49,9 +50,9 @@ class Seq2SeqConfig:
 
     def __post_init__(self) -> None:
         for name in ("src_vocab", "tgt_vocab", "embed", "hidden", "attention_hidden"):
-            _check_int(name, getattr(self, name), low=1)
+            check_int(name, getattr(self, name), low=1)
         for name in ("pad_id", "sos_id", "eos_id"):
-            _check_int(name, getattr(self, name), low=0)
+            check_int(name, getattr(self, name), low=0)
             if getattr(self, name) >= min(self.src_vocab, self.tgt_vocab):
                 raise ValueError(f"{name}={getattr(self, name)} is not an id in vocabularies "
                                  f"of sizes {self.src_vocab} (src) and {self.tgt_vocab} (tgt)")
@@ -66,13 +67,6 @@ class Seq2SeqConfig:
     def encoder_size(self) -> int:
         """The width of each encoder state h_j (hidden, or 2 * hidden if bidirectional)."""
         return self.hidden * (2 if self.bidirectional else 1)
-
-
-def _check_int(name: str, value: object, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
 
 
 class Memory(NamedTuple):
@@ -182,7 +176,7 @@ class Seq2Seq(nn.Module):
 
         After a sequence's first EOS its tokens are PAD and its weights are 0.
         """
-        _check_int("max_len", max_len, low=1)
+        check_int("max_len", max_len, low=1)
         memory, state = self.encode(src, src_lengths)
         y = torch.full((len(src),), self.config.sos_id)  # (B,)
         tokens, weights = [], []

@@ -17,7 +17,7 @@ fi
 echo "==> library tests"
 python -m pytest tests -q -p no:cacheprovider --ignore=tests/browser -n 2 "$@"
 echo "==> notebooks from a fresh kernel, compared with their committed outputs (nbval)"
-NBVAL=1 python -m pytest --nbval notebooks -q -p no:cacheprovider --nbval-sanitize-with tests/nbval_sanitize.cfg "$@"
+NBVAL=1 python -m pytest --nbval notebooks -q -p no:cacheprovider --nbval-sanitize-with tests/nbval_sanitize.cfg -n 2 --dist loadfile "$@"
 echo "==> building the book with zero warnings"
 rm -rf _build/html
 jupyter-book build -W -n --keep-going . >/tmp/attnbook-build.log 2>&1 || { tail -40 /tmp/attnbook-build.log; exit 1; }

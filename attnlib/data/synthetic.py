@@ -19,6 +19,8 @@ from typing import Iterator
 import numpy as np
 import torch
 
+from .._validate import check_int
+
 __all__ = ["PAD", "SOS", "EOS", "FIRST_TOKEN", "TASKS", "Batch", "SequenceTask"]
 
 PAD = 0  # padding; never a real token, ignored by the loss and the metrics
@@ -41,13 +43,6 @@ class Batch:
         return self.src.shape[0]
 
 
-def _check_int(name: str, value: object, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
-
-
 @dataclass(frozen=True)
 class SequenceTask:
     """Copy or reverse random sequences; :meth:`sample` draws a :class:`Batch`.
@@ -64,9 +59,9 @@ class SequenceTask:
     def __post_init__(self) -> None:
         if self.name not in TASKS:
             raise ValueError(f"task name must be one of {TASKS}, got {self.name!r}")
-        _check_int("vocab_size", self.vocab_size, FIRST_TOKEN + 1)
-        _check_int("min_len", self.min_len, 1)
-        _check_int("max_len", self.max_len, 1)
+        check_int("vocab_size", self.vocab_size, FIRST_TOKEN + 1)
+        check_int("min_len", self.min_len, 1)
+        check_int("max_len", self.max_len, 1)
         if self.min_len > self.max_len:
             raise ValueError(f"min_len ({self.min_len}) must be <= max_len ({self.max_len})")
 
@@ -83,7 +78,7 @@ class SequenceTask:
 
     def sample(self, batch_size: int, seed: int | np.random.Generator) -> Batch:
         """Draw ``batch_size`` pairs, padded to the longest source in the batch."""
-        _check_int("batch_size", batch_size, 1)
+        check_int("batch_size", batch_size, 1)
         rng = np.random.default_rng(seed)
         lengths = torch.from_numpy(rng.integers(self.min_len, self.max_len + 1, size=batch_size))
         T = int(lengths.max())

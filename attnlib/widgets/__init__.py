@@ -6,7 +6,8 @@ machinery is in ``attnlib/widgets/_base.py`` and ``_common.js``.
 from ._base import BookWidget
 from .query_explorer import QueryExplorer
 from .focus_explorer import FocusExplorer
+from .bottleneck_explorer import BottleneckExplorer
 from .alignment_explorer import AlignmentExplorer
 from .self_attention_explorer import SelfAttentionExplorer
 
-__all__ = ["BookWidget", "QueryExplorer", "FocusExplorer", "AlignmentExplorer", "SelfAttentionExplorer"]
+__all__ = ["BookWidget", "QueryExplorer", "FocusExplorer", "BottleneckExplorer", "AlignmentExplorer", "SelfAttentionExplorer"]

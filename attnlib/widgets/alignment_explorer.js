@@ -32,7 +32,7 @@ function render({ model, el }) {
   const note = h("span", { class: "aw-muted aw-ae-note", "aria-live": "polite" });
   const source = h("div", { class: "aw-ae-source", role: "list",
     "aria-label": "Source tokens, shaded by their attention weight at this step" });
-  const target = h("div", { class: "aw-ae-target", role: "list", "aria-label": "Output tokens: choose a step" });
+  const target = h("div", { class: "aw-ae-target", role: "group", "aria-label": "Output tokens: choose a step" });
   const reference = h("div", { class: "aw-muted aw-ae-reference" });
   const prev = h("button", { type: "button", class: "aw-ae-prev", "aria-label": "Previous step" }, "◀ prev");
   const play = h("button", { type: "button", class: "aw-ae-play", "aria-pressed": "false" }, "▶ play");
@@ -99,6 +99,7 @@ function render({ model, el }) {
   });
   const submit = () => {
     if (!model.get("live") || !input.value.trim()) return;
+    if (input.value === model.get("sentence")) { note.textContent = model.get("status"); return; }
     stop();
     note.textContent = "translating…";
     model.set("sentence", input.value);
@@ -135,7 +136,7 @@ function render({ model, el }) {
       return chip;
     });
     source.replaceChildren(...chips.map((c) => c.node));
-    words = ex.output.map((tok, t) => h("button", { type: "button", class: "aw-ae-word", role: "listitem",
+    words = ex.output.map((tok, t) => h("button", { type: "button", class: "aw-ae-word",
       "data-step": t, "aria-label": `step ${t + 1}: ${tok}`, onclick: () => { stop(); setStep(t); } }, tok));
     target.replaceChildren(...words);
     reference.textContent = ex.reference ? `reference: ${ex.reference}` : "";

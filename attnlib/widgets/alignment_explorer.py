@@ -216,6 +216,7 @@ class AlignmentExplorer(BookWidget):
         text = change["new"].strip()
         if self._translator is None or not text:
             return
+        self.status = ""  # so that the page sees a change even if the message repeats
         if len(text) > MAX_TYPED:
             self.status = f"too long: at most {MAX_TYPED} characters, please"
             return

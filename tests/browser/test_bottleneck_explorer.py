@@ -1,0 +1,175 @@
+"""BottleneckExplorer in headless chromium: in the built chapter 1 page, and in a bare page."""
+import pytest
+import torch
+
+from attnlib.data import SequenceTask
+from attnlib.seq2seq import FixedContextSeq2Seq, Seq2SeqConfig
+from attnlib.widgets import BottleneckExplorer
+from attnlib.widgets.bottleneck_explorer import default_token_names
+
+from .book import PageLog, open_page, serve
+from .test_query_explorer import EVIL, bare_page, widget_state
+
+pytestmark = pytest.mark.browser
+CH1 = "notebooks/01_bottleneck.html"
+DASH = "\u2014"
+
+
+def shown(page):
+    """What the widget displays: length, example index, and per model row its tokens and marks."""
+    root = page.locator(".aw-be").first
+    length = int(root.locator(".aw-be-length input").input_value())
+    assert root.locator(".aw-be-length output").text_content() == str(length)
+    example = int(root.locator(".aw-be-which").text_content().split()[1]) - 1
+    rows = root.locator(".aw-be-row").evaluate_all("""rows => Object.fromEntries(rows.map(r => [r.dataset.row,
+        [...r.querySelectorAll('.aw-tok')].map(c => ({text: c.querySelector('.aw-tok-text').textContent,
+          wrong: c.classList.contains('aw-wrong'), cross: !!c.querySelector('.aw-x'),
+          label: c.getAttribute('aria-label')}))]))""")
+    accs = root.locator(".aw-acc").evaluate_all(
+        "els => els.map(e => [+e.dataset.correct, +e.dataset.total, +e.dataset.mean])")
+    return length, example, rows, accs
+
+
+def expected(state, length, example):
+    recs = [r for r in state["examples"] if r["length"] == length]
+    return recs[example], recs
+
+
+def check_display(page, state):
+    """Every displayed token and mark equals the widget state's precomputed outputs."""
+    length, example, rows, accs = shown(page)
+    rec, recs = expected(state, length, example)
+    assert [c["text"] for c in rows["input"]] == rec["source"]
+    assert [c["text"] for c in rows["target"]] == rec["target"]
+    for m, name in enumerate(state["model_names"]):
+        out, cells = rec["outputs"][m], rows[f"model-{m}"]
+        right = BottleneckExplorer.correct(out, rec["target"])
+        assert len(cells) == len(rec["target"])
+        assert [c["text"] for c in cells] == out + [DASH] * (len(rec["target"]) - len(out))
+        assert [not c["wrong"] for c in cells] == right
+        assert [c["cross"] for c in cells] == [not r for r in right]  # a mark that is not colour
+        assert all(name in c["label"] and ("wrong" in c["label"]) != r for c, r in zip(cells, right))
+        total = sum(len(r["target"]) for r in recs)
+        mean = sum(sum(BottleneckExplorer.correct(r["outputs"][m], r["target"])) for r in recs) / total
+        assert accs[m][:2] == [sum(right), len(rec["target"])]
+        assert accs[m][2] == pytest.approx(mean)
+    return length, example
+
+
+@pytest.fixture()
+def ch1(browser, book_url):
+    log = PageLog()
+    page = open_page(browser, f"{book_url}/{CH1}", log)
+    page.locator(".aw-be").first.wait_for()
+    yield page, log
+    page.context.close()
+
+
+def test_chapter_1_renders_offline_with_math_charts_and_widget(ch1):
+    page, log = ch1
+    page.wait_for_function("document.querySelectorAll('mjx-container').length > 5", timeout=15000)
+    images = "imgs => imgs.map(i => [i.complete && i.naturalWidth > 300, i.naturalHeight > 150])"
+    for section, count in (("accuracy-against-input-length", 1), ("which-words-suffer-most", 2),
+                           ("what-does-the-vector-remember", 1)):
+        loaded = page.locator(f"section#{section} .cell_output img").evaluate_all(images)
+        assert loaded == [[True, True]] * count, (section, loaded)
+    assert page.locator(".cell_output img").count() == 6
+    assert page.locator(".aw-be").count() == 1
+    assert not log.external_requests
+    assert not log.unexpected_console_errors()
+    assert all("THEBE_JS_URL" in e for e in log.page_errors), log.page_errors
+
+
+def test_initial_display_is_the_widget_state(ch1):
+    page, _ = ch1
+    state = widget_state(page)
+    assert check_display(page, state) == (state["length"], 0)
+    assert state["model_names"] == ["fixed vector", "attention"]
+    assert state["lengths"] == list(range(3, 21)) and state["trained_lengths"] == [3, 15]
+
+
+def test_dragging_the_slider_changes_the_length(ch1):
+    page, _ = ch1
+    state = widget_state(page)
+    slider = page.locator(".aw-be-length input")
+    slider.scroll_into_view_if_needed()
+    box = slider.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.click(box["x"] + box["width"] - 2, y)  # the right end: the longest input
+    assert check_display(page, state) == (20, 0)
+    assert "longer than any training input" in page.locator(".aw-be-range").text_content()
+    assert page.locator(".aw-be-range").get_attribute("class").endswith("aw-be-beyond")
+    page.mouse.down()  # drag the thumb back to the left end
+    for i in range(1, 9):
+        page.mouse.move(box["x"] + box["width"] * (1 - i / 8), y)
+    page.mouse.up()
+    assert check_display(page, state) == (3, 0)
+    assert "among the training lengths" in page.locator(".aw-be-range").text_content()
+
+
+def test_keyboard_changes_length_and_example(ch1):
+    page, _ = ch1
+    state = widget_state(page)
+    start = state["length"]
+    page.locator(".aw-be-length input").focus()
+    page.keyboard.press("ArrowRight")
+    assert check_display(page, state) == (start + 1, 0)
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    assert check_display(page, state) == (start - 1, 0)
+    page.keyboard.press("End")
+    assert check_display(page, state) == (20, 0)
+    page.keyboard.press("Tab")  # to the "previous example" button
+    page.keyboard.press("Tab")  # to "next example"
+    page.keyboard.press("Enter")
+    assert check_display(page, state) == (20, 1)
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")
+    assert check_display(page, state) == (20, 2)  # 1 -> 0 -> 2: the examples wrap around
+    page.locator(".aw-be-length input").focus()
+    page.keyboard.press("Home")
+    assert check_display(page, state) == (3, 2)  # the example index is kept
+
+
+def test_the_fixed_model_fails_where_the_chapter_says(ch1):
+    page, _ = ch1
+    state = widget_state(page)
+    page.locator(".aw-be-length input").focus()
+    page.keyboard.press("Home")
+    _, _, _, short = shown(page)
+    page.keyboard.press("End")
+    _, _, _, long = shown(page)
+    assert short[0][2] == 1.0 and short[1][2] == 1.0  # length 3: both right
+    assert long[0][2] < 0.3 < long[1][2]  # length 20: the fixed vector is lost
+    assert page.locator(".aw-be-row[data-row='model-0'] .aw-wrong").count() > 0
+    assert state["examples"][-1]["length"] == 20
+
+
+def test_markup_in_tokens_is_shown_as_text_and_runs_nothing(browser, tmp_path):
+    config = Seq2SeqConfig(8, 8, embed=4, hidden=4, attention_hidden=4)
+    torch.manual_seed(0)
+    names = default_token_names(8)
+    names[3] = EVIL
+    widget = BottleneckExplorer({EVIL: FixedContextSeq2Seq(config)}, SequenceTask("copy", 8, 2, 3),
+                                lengths=[2, 3], examples_per_length=4, token_names=names, length=2)
+    assert any(EVIL in r["source"] for r in widget.records(2))
+    bare_page(tmp_path, widget)
+    log = PageLog()
+    with serve(tmp_path) as url:
+        page = open_page(browser, f"{url}/index.html", log)
+        page.locator(".aw-be").wait_for()
+        page.wait_for_timeout(300)
+        state = widget.static_state()
+        check_display(page, state)
+        for _ in range(4):  # visit every example of length 2 until one shows the markup token
+            if EVIL in page.locator(".aw-be-row[data-row='input'] .aw-tok-text").all_text_contents():
+                break
+            page.locator(".aw-be-next").click()
+        assert EVIL in page.locator(".aw-be-row[data-row='input'] .aw-tok-text").all_text_contents()
+        assert page.locator(".aw-be-label").nth(3).text_content() == EVIL  # the model's name
+        check_display(page, state)
+        assert page.locator("img").count() == 0
+        page.context.close()
+    assert not log.page_errors, log.page_errors  # no alert dialog, no script error
+    assert not log.console_errors and not log.external_requests
