@@ -7,8 +7,6 @@ The score functions are shared with numpy: see :mod:`attnlib.scores`.
 """
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 
 from ._validate import check_finite, check_mask, check_qkv, check_temperature, check_tensor

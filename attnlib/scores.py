@@ -51,7 +51,7 @@ def _like(param: np.ndarray, x: Any) -> Any:
 
 
 def dot(q: Any, k: Any) -> Any:
-    """Dot-product score, :math:`s_{ij} = q_i^\\top k_j`.
+    """Dot-product score, :math:`e_{ij} = q_i^\\top k_j`.
 
     q (..., T_q, d), k (..., T_k, d) -> scores (..., T_q, T_k)
     """
@@ -60,7 +60,7 @@ def dot(q: Any, k: Any) -> Any:
 
 
 def scaled_dot(q: Any, k: Any) -> Any:
-    """Scaled dot-product score, :math:`s_{ij} = q_i^\\top k_j / \\sqrt{d}`.
+    """Scaled dot-product score, :math:`e_{ij} = q_i^\\top k_j / \\sqrt{d}`.
 
     Dividing by :math:`\\sqrt{d}` keeps the scores' variance near 1 whatever
     the width ``d`` (chapter 3 measures this).
@@ -71,7 +71,7 @@ def scaled_dot(q: Any, k: Any) -> Any:
 
 
 def cosine(q: Any, k: Any, eps: float = 1e-12) -> Any:
-    """Cosine similarity, :math:`s_{ij} = q_i^\\top k_j / (\\lVert q_i\\rVert\\,\\lVert k_j\\rVert)`.
+    """Cosine similarity, :math:`e_{ij} = q_i^\\top k_j / (\\lVert q_i\\rVert\\,\\lVert k_j\\rVert)`.
 
     A zero vector has no direction; ``eps`` keeps its scores at 0 instead of NaN.
     Scores lie in [-1, 1], so softmax over them is never sharp unless the
@@ -86,7 +86,7 @@ def cosine(q: Any, k: Any, eps: float = 1e-12) -> Any:
 
 @dataclass(frozen=True, eq=False)
 class General:
-    """Luong's "general" (bilinear) score, :math:`s_{ij} = q_i^\\top W k_j`.
+    """Luong's "general" (bilinear) score, :math:`e_{ij} = q_i^\\top W k_j`.
 
     W (d_q, d_k). With ``W = I`` it is the plain dot product.
     q (..., T_q, d_q), k (..., T_k, d_k) -> scores (..., T_q, T_k)
@@ -112,7 +112,7 @@ class General:
 
 @dataclass(frozen=True, eq=False)
 class Additive:
-    """Bahdanau's additive score, :math:`s_{ij} = v^\\top \\tanh(W_q q_i + W_k k_j)`.
+    """Bahdanau's additive score, :math:`e_{ij} = v^\\top \\tanh(W_q q_i + W_k k_j)`.
 
     A one-hidden-layer network scores each (query, key) pair, so query and
     keys may have different widths.

@@ -13,8 +13,8 @@ One decoder step, for both:
 
 .. math::
 
-    s_t = \mathrm{GRU}([E y_{t-1}; c_t],\ s_{t-1}), \qquad
-    p(y_t) = \mathrm{softmax}\big(W_o [s_t; c_t; E y_{t-1}]\big), \qquad
+    s_t = \mathrm{GRU}([\operatorname{emb}(y_{t-1}); c_t],\ s_{t-1}), \qquad
+    p(y_t) = \mathrm{softmax}\big(W_o [s_t; c_t; \operatorname{emb}(y_{t-1})]\big), \qquad
     s_0 = \tanh(W_b\, c)
 
 Padding never reaches the encoder's final state: the encoder runs on packed

@@ -2,10 +2,11 @@ r"""Step 2 of the recipe: turn scores into weights that sum to 1.
 
 .. math::
 
-    \alpha_{ij} = \frac{m_{ij}\, e^{(s_{ij} - c_i)/\tau}}{\sum_{j'} m_{ij'}\, e^{(s_{ij'} - c_i)/\tau}}
+    \alpha_{ij} = \frac{m_{ij}\, \exp\big((e_{ij} - \hat e_i)/\tau\big)}{\sum_{j'} m_{ij'}\, \exp\big((e_{ij'} - \hat e_i)/\tau\big)}
 
-* Subtracting :math:`c_i = \max_{j:\,m_{ij}} s_{ij}` changes nothing mathematically
-  (it cancels) but keeps :math:`e^x` from overflowing: the largest exponent is 0.
+* Subtracting the row's largest allowed score, :math:`\hat e_i = \max_{j:\,m_{ij}} e_{ij}`, changes
+  nothing mathematically (it cancels) but keeps :math:`\exp` from overflowing: the largest
+  exponent is 0.
 * The mask :math:`m_{ij} \in \{0, 1\}` removes keys: a masked key gets weight exactly 0.
 * The temperature :math:`\tau > 0` sets the sharpness: large :math:`\tau` flattens the
   weights towards a uniform average, small :math:`\tau` concentrates them on the best key.
@@ -42,7 +43,7 @@ def softmax(scores: Any, mask: Any = None, temperature: float = 1.0) -> np.ndarr
         check_mask(mask, s.shape)
         keep = np.broadcast_to(mask, s.shape)
     z = np.where(keep, s / t, -np.inf)  # (..., T_k) masked entries drop out
-    top = z.max(axis=-1, keepdims=True)  # (..., 1) the stabilising shift c_i
+    top = z.max(axis=-1, keepdims=True)  # (..., 1) the stabilising shift, ê_i / τ
     top = np.where(np.isfinite(top), top, 0.0)  # a fully masked row has max -inf
     e = np.where(keep, np.exp(z - top), 0.0)  # (..., T_k) every exponent <= 0
     total = e.sum(axis=-1, keepdims=True)  # (..., 1) zero only for fully masked rows

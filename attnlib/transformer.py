@@ -6,7 +6,7 @@ computed from the same tokens by learned projections,
 
 .. math::
 
-    Q = X W_Q,\quad K = X W_K,\quad V = X W_V,\qquad
+    Q = X W^Q,\quad K = X W^K,\quad V = X W^V,\qquad
     \operatorname{Attention}(Q, K, V) = \operatorname{softmax}\!\Big(\frac{QK^\top}{\sqrt{d_k}}\Big) V .
 
 The pieces, from small to large:
@@ -204,7 +204,7 @@ class SelfAttention(nn.Module):
 
     .. math::
 
-        Q = X W_Q,\ K = X W_K,\ V = X W_V, \qquad
+        Q = X W^Q,\ K = X W^K,\ V = X W^V, \qquad
         C = \operatorname{softmax}\big(QK^\top / \sqrt{d_k}\big)\, V
 
     x (B, T, d_model), mask broadcastable to (B, T, T)
@@ -233,8 +233,8 @@ class MultiHeadAttention(nn.Module):
 
     .. math::
 
-        \text{head}_i = \operatorname{softmax}\!\Big(
-            \frac{(Q W^Q_i)(K W^K_i)^\top}{\sqrt{d_k}}\Big)\, V W^V_i, \qquad
+        \text{head}_a = \operatorname{softmax}\!\Big(
+            \frac{(Q W^Q_a)(K W^K_a)^\top}{\sqrt{d_k}}\Big)\, V W^V_a, \qquad
         \operatorname{MultiHead}(Q, K, V) = [\text{head}_1; \dots; \text{head}_h]\, W^O
 
     Each head projects to ``d_k = d_model / h`` dimensions, so ``h`` heads cost about
@@ -256,7 +256,7 @@ class MultiHeadAttention(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def split_heads(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, T, d_model) -> (B, h, T, d_k); head i gets columns i*d_k ..."""
+        """(B, T, d_model) -> (B, h, T, d_k); head a gets columns a*d_k ..."""
         B, T, _ = x.shape
         x = x.view(B, T, self.heads, self.d_k)  # (B, T, h, d_k)
         return x.transpose(1, 2)  # (B, h, T, d_k)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run every test: the library (pytest + hypothesis), every notebook from a fresh
-# kernel against its committed outputs (nbval, strict), the book build with zero
+# kernel against its committed outputs (nbval, strict; in .venv-binder, built from
+# binder/ alone by scripts/binder_env.sh), the book build with zero
 # warnings, and the built book driven in headless chromium.
 # Usage: bash scripts/test.sh [extra pytest arguments]
 source "$(dirname "$0")/_env.sh"
@@ -16,8 +17,10 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 echo "==> library tests"
 python -m pytest tests -q -p no:cacheprovider --ignore=tests/browser -n 2 "$@"
-echo "==> notebooks from a fresh kernel, compared with their committed outputs (nbval)"
-NBVAL=1 python -m pytest --nbval notebooks -q -p no:cacheprovider --nbval-sanitize-with tests/nbval_sanitize.cfg -n 2 --dist loadfile "$@"
+echo "==> notebooks from a fresh kernel, compared with their committed outputs (nbval),"
+echo "    in an environment built from binder/ alone, as Binder builds it"
+bash scripts/binder_env.sh
+NBVAL=1 .venv-binder/bin/python -m pytest --nbval notebooks -q -p no:cacheprovider --nbval-sanitize-with tests/nbval_sanitize.cfg -n 2 --dist loadfile "$@"
 echo "==> building the book with zero warnings"
 rm -rf _build/html
 jupyter-book build -W -n --keep-going . >/tmp/attnbook-build.log 2>&1 || { tail -40 /tmp/attnbook-build.log; exit 1; }

@@ -77,3 +77,47 @@ function slider(label, { min, max, step, value, onInput, format = (v) => fmt(v, 
   input.addEventListener("input", () => { out.textContent = format(+input.value); onInput(+input.value); });
   return { node: h("label", { class: "aw-control" }, label + " ", input, out), input, out };
 }
+
+/** "0.81·昨天 + 0.07·我 + …": a context as a weighted mix of tokens, the `terms` largest first. */
+function mixText(tokens, weights, terms) {
+  const order = weights.map((_, i) => i).sort((a, b) => weights[b] - weights[a] || a - b);
+  const parts = order.slice(0, terms).map((i) => `${fmt(weights[i], 2)}·${tokens[i]}`);
+  if (order.length > terms) parts.push("…");
+  return parts.join(" + ");
+}
+
+/**
+ * Arrow keys, Home and End move the choice along a row of tokens (a roving tabindex):
+ * `current()` is the chosen index, `count()` the number of tokens, and `choose(i)` makes
+ * token i the chosen one (clamping i) and moves the focus to it.
+ */
+function arrowKeysChoose(row, { current, count, choose }) {
+  row.addEventListener("keydown", (ev) => {
+    const i = current(), last = count() - 1;
+    const next = { ArrowLeft: i - 1, ArrowUp: i - 1, ArrowRight: i + 1, ArrowDown: i + 1,
+      Home: 0, End: last }[ev.key];
+    if (next === undefined) return;
+    ev.preventDefault();
+    choose(next);
+  });
+}
+
+/** Horizontal centres of the `from` and `to` nodes, in the coordinates of the svg `band`. */
+function tokenCentres(band, from, to) {
+  const box = band.getBoundingClientRect();
+  const mid = (node) => { const r = node.getBoundingClientRect(); return r.left + r.width / 2 - box.left; };
+  return { from: from.map(mid), to: to.map(mid) };
+}
+
+/**
+ * One line from each token j (`centres.from[j]`) to the chosen token (`centres.to[sel]`),
+ * as thick and as opaque as its weight; a weight of exactly 0 draws nothing.
+ */
+function drawWeightLines(lines, centres, sel, weights) {
+  lines.forEach((line, j) => {
+    line.setAttribute("x1", centres.from[j]);
+    line.setAttribute("x2", centres.to[sel]);
+    line.setAttribute("stroke-width", weights[j] > 0 ? 0.5 + 9 * weights[j] : 0);
+    line.setAttribute("stroke-opacity", 0.15 + 0.85 * weights[j]);
+  });
+}

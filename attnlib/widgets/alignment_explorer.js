@@ -1,7 +1,7 @@
 // AlignmentExplorer: step through a trained decoder. At step t the source tokens are
 // shaded by the weights α_t, the row t of the alignment matrix is outlined, and the
 // context c_t moves in a 2-D (PCA) picture of the encoder states h_j.
-// All numbers are precomputed in Python; helpers h, s, fmt come from _common.js.
+// All numbers are precomputed in Python; helpers h, s, fmt, mixText come from _common.js.
 
 const PLANE = 300; // side of the context plane, SVG units
 const PAD = 34; // margin inside the plane, so labels fit
@@ -12,13 +12,6 @@ const MIX_TERMS = 3; // terms of c_t spelled out in the readout
 /** Subscript digits, for s₀, α₁, c₁. */
 const sub = (n) => String(n).replace(/[0-9]/g, (d) => "₀₁₂₃₄₅₆₇₈₉"[+d]);
 
-/** The weighted mix of source tokens, largest first: "0.92·天 + 0.03·住 + …". */
-function mixText(tokens, weights) {
-  const order = weights.map((_, i) => i).sort((a, b) => weights[b] - weights[a] || a - b);
-  const parts = order.slice(0, MIX_TERMS).map((i) => `${fmt(weights[i], 2)}·${tokens[i]}`);
-  if (order.length > MIX_TERMS) parts.push("…");
-  return parts.join(" + ");
-}
 
 function render({ model, el }) {
   const current = () => model.get("examples")[model.get("example")];
@@ -223,7 +216,7 @@ function render({ model, el }) {
     const top = w.indexOf(Math.max(...w));
     readout.replaceChildren(
       h("div", {}, `Step ${t + 1}: the query s${sub(t)} scores every source token, softmax gives ` +
-        `α${sub(t + 1)}, and the decoder reads c${sub(t + 1)} = `, h("span", { class: "aw-ae-mix" }, mixText(ex.source, w)),
+        `α${sub(t + 1)}, and the decoder reads c${sub(t + 1)} = `, h("span", { class: "aw-ae-mix" }, mixText(ex.source, w, MIX_TERMS)),
       " to write ", h("strong", { class: "aw-ae-out" }, ex.output[t]), "."),
       h("div", { class: "aw-muted" }, `largest weight: ${ex.source[top]} (${fmt(w[top])})`));
     prev.disabled = t === 0;

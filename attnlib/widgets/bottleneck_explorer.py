@@ -23,7 +23,7 @@ import torch
 import traitlets as t
 
 from .._validate import check_int
-from ..data.synthetic import EOS, FIRST_TOKEN, PAD, SOS, SequenceTask
+from ..data.synthetic import EOS, PAD, SOS, SequenceTask
 from ..seq2seq import Seq2Seq
 from ._base import BookWidget, read_asset
 

@@ -1,18 +1,12 @@
 // FocusExplorer: choose a target word; see which source tokens it looks at, and how
 // sharply. weights = softmax(scores[selected] / τ), the same as attnlib.softmax.
-// Helpers h, s, fmt, softmax, slider come from _common.js.
+// Helpers h, s, fmt, softmax, slider, mixText, arrowKeysChoose,
+// tokenCentres, drawWeightLines come from _common.js.
 
 const LOG_TAU = { min: -1.5, max: 1.5, step: 0.01 }; // the slider moves log10 τ: τ from 0.03 to 32
 const MIX_TERMS = 4; // terms shown in the context readout before "…"
 const BAND = 56; // height of the band of links between the two sentences, px
 
-/** "0.81·昨天 + 0.07·我 + …": the context as a weighted mix of source tokens, largest first. */
-function mixText(tokens, weights) {
-  const order = weights.map((_, i) => i).sort((a, b) => weights[b] - weights[a] || a - b);
-  const parts = order.slice(0, MIX_TERMS).map((i) => `${fmt(weights[i], 2)}·${tokens[i]}`);
-  if (order.length > MIX_TERMS) parts.push("…");
-  return parts.join(" + ");
-}
 
 function render({ model, el }) {
   // ---- static layout -------------------------------------------------------
@@ -74,35 +68,17 @@ function render({ model, el }) {
     geometry = null;
   }
 
-  target.addEventListener("keydown", (ev) => {
-    const i = model.get("selected"), last = model.get("target_tokens").length - 1;
-    const next = { ArrowLeft: i - 1, ArrowUp: i - 1, ArrowRight: i + 1, ArrowDown: i + 1,
-      Home: 0, End: last }[ev.key];
-    if (next === undefined) return;
-    ev.preventDefault();
-    words[select(next)].focus();
-  });
+  arrowKeysChoose(target, { current: () => model.get("selected"),
+    count: () => model.get("target_tokens").length, choose: (i) => words[select(i)].focus() });
 
   // ---- the links between the selected word and every source token ------------
   // Token positions are measured only when the layout may have changed (new tokens,
   // a new selection, a resize), so moving the slider never forces a layout.
-  function measure() {
-    const box = links.getBoundingClientRect();
-    const mid = (node) => { const r = node.getBoundingClientRect(); return r.left + r.width / 2 - box.left; };
-    return { sources: chips.map((c) => mid(c.node)), targets: words.map(mid) };
-  }
-
   function drawLinks(weights) {
     const sel = model.get("selected");
     if (!words[sel] || !stage.isConnected || weights.length !== lineNodes.length) return;
-    geometry ??= measure();
-    const x0 = geometry.targets[sel];
-    lineNodes.forEach((line, j) => {
-      line.setAttribute("x1", geometry.sources[j]);
-      line.setAttribute("x2", x0);
-      line.setAttribute("stroke-width", 0.5 + 9 * weights[j]);
-      line.setAttribute("stroke-opacity", 0.15 + 0.85 * weights[j]);
-    });
+    geometry ??= tokenCentres(links, chips.map((c) => c.node), words);
+    drawWeightLines(lineNodes, geometry, sel, weights);
   }
 
   // ---- the recipe, then the drawing ----------------------------------------
@@ -135,7 +111,7 @@ function render({ model, el }) {
     temp.input.setAttribute("aria-valuetext", `τ = ${fmt(tau, 2)}`);
     const best = weights.indexOf(Math.max(...weights));
     now.textContent = tgt[sel];
-    mix.textContent = mixText(src, weights);
+    mix.textContent = mixText(src, weights, MIX_TERMS);
     top.textContent = src[best];
     facts.textContent = ` (${fmt(weights[best])}) · weights sum to 1 · τ = ${fmt(tau, 2)}`;
     drawLinks(weights);

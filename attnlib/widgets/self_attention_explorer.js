@@ -2,7 +2,7 @@
 // to every token of the same sentence (the keys), per layer and head. The causal toggle
 // re-normalises the same stored scores with a mask, exactly as attnlib.functional.softmax:
 //   weights[i] = softmax(scores[layer][head][i], mask: j <= i if causal).
-// Helpers h, s, fmt, softmax come from _common.js.
+// Helpers h, s, fmt, softmax, arrowKeysChoose, tokenCentres, drawWeightLines come from _common.js.
 
 const BAND = 64; // height of the band of links between the key row and the query row, px
 const CELL = 20; // side of one cell of the weight matrix, px
@@ -99,34 +99,17 @@ function render({ model, el }) {
     matrix.replaceChildren(...labels, ...cells.flat(), rowBox);
   }
 
-  queries.addEventListener("keydown", (ev) => {
-    const i = model.get("selected"), last = model.get("tokens").length - 1;
-    const next = { ArrowLeft: i - 1, ArrowUp: i - 1, ArrowRight: i + 1, ArrowDown: i + 1,
-      Home: 0, End: last }[ev.key];
-    if (next === undefined) return;
-    ev.preventDefault();
-    words[select(next)].focus();
-  });
+  arrowKeysChoose(queries, { current: () => model.get("selected"),
+    count: () => model.get("tokens").length, choose: (i) => words[select(i)].focus() });
 
   // ---- the links between the query and every key -----------------------------------------
   // Positions are measured only when the layout may have changed (new tokens, a new
   // selection, a resize), so switching heads never forces a layout.
-  function measure() {
-    const box = links.getBoundingClientRect();
-    const mid = (node) => { const r = node.getBoundingClientRect(); return r.left + r.width / 2 - box.left; };
-    return { keys: chips.map((c) => mid(c.node)), queries: words.map(mid) };
-  }
-
   function drawLinks(weights) {
     const sel = model.get("selected");
     if (!words[sel] || !stage.isConnected || weights.length !== lineNodes.length) return;
-    geometry ??= measure();
-    lineNodes.forEach((line, j) => {
-      line.setAttribute("x1", geometry.keys[j]);
-      line.setAttribute("x2", geometry.queries[sel]);
-      line.setAttribute("stroke-width", weights[j] > 0 ? 0.5 + 9 * weights[j] : 0);
-      line.setAttribute("stroke-opacity", 0.15 + 0.85 * weights[j]);
-    });
+    geometry ??= tokenCentres(links, chips.map((c) => c.node), words);
+    drawWeightLines(lineNodes, geometry, sel, weights);
   }
 
   function drawMatrix(sel) {

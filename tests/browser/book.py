@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import subprocess
 import sys
@@ -88,3 +89,10 @@ def open_page(browser, url: str, log: PageLog, **context_args):
     page.on("dialog", lambda d: (log.page_errors.append(f"dialog: {d.message}"), d.dismiss()))
     page.goto(url, wait_until="load")
     return page
+
+
+def widget_state(page, root: str = ".attnlib-widget") -> dict:
+    """The state the first widget matching ``root`` was built with (the JSON payload the
+    static page carries beside it)."""
+    wid = page.locator(root).first.get_attribute("id")
+    return json.loads(page.locator(f"script[id='{wid}-data']").text_content())["state"]

@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import sync_playwright
 
 from .book import build_book, launch, serve
 
@@ -12,8 +13,7 @@ def book_url():
 
 @pytest.fixture(scope="session")
 def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as p:
+    with sync_playwright() as p:
         b = launch(p)
         yield b
         b.close()

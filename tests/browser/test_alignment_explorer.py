@@ -5,8 +5,7 @@ import pytest
 from attnlib.translate import Translation
 from attnlib.widgets import AlignmentExplorer
 
-from .book import PageLog, open_page, serve
-from .test_query_explorer import widget_state
+from .book import PageLog, open_page, serve, widget_state
 
 pytestmark = pytest.mark.browser
 CH4 = "notebooks/04_dynamic_context.html"

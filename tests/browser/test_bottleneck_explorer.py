@@ -7,8 +7,8 @@ from attnlib.seq2seq import FixedContextSeq2Seq, Seq2SeqConfig
 from attnlib.widgets import BottleneckExplorer
 from attnlib.widgets.bottleneck_explorer import default_token_names
 
-from .book import PageLog, open_page, serve
-from .test_query_explorer import EVIL, bare_page, widget_state
+from .book import PageLog, open_page, serve, widget_state
+from .test_query_explorer import EVIL, bare_page
 
 pytestmark = pytest.mark.browser
 CH1 = "notebooks/01_bottleneck.html"

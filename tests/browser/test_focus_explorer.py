@@ -1,24 +1,16 @@
 """FocusExplorer in headless chromium: in the built chapter 2 page, and in a bare page."""
-import json
-
 import numpy as np
 import pytest
 
 from attnlib import softmax
 from attnlib.widgets import FocusExplorer
 
-from .book import PageLog, open_page, serve
+from .book import PageLog, open_page, serve, widget_state
 
 pytestmark = pytest.mark.browser
 CH2 = "notebooks/02_human_analogy.html"
 EVIL = "</script><img src=x onerror=alert(1)>"
 ROOT = ".attnlib-widget:has(.aw-fe)"
-
-
-def widget_state(page):
-    """The state the page was built with (the JSON payload beside the widget)."""
-    wid = page.locator(ROOT).first.get_attribute("id")
-    return json.loads(page.locator(f"script[id='{wid}-data']").text_content())["state"]
 
 
 def shown_weights(page):
@@ -81,7 +73,7 @@ def test_chapter_2_renders_offline_with_widget(ch2):
 
 def test_initial_weights_are_attnlibs(ch2):
     page, _ = ch2
-    state = widget_state(page)
+    state = widget_state(page, ROOT)
     sel, tau = assert_page_matches_attnlib(page, state)
     assert (sel, tau) == (state["selected"], state["temperature"]) == (5, 1.0)
     assert page.locator(".aw-fe-top").text_content() == "昨天"
@@ -90,7 +82,7 @@ def test_initial_weights_are_attnlibs(ch2):
 
 def test_click_a_word_then_move_the_slider(ch2):
     page, log = ch2
-    state = widget_state(page)
+    state = widget_state(page, ROOT)
     page.locator(".aw-fe-word", has_text="stayed").click()
     assert shown_selected(page) == 1
     assert page.locator(".aw-fe-now").text_content() == "stayed"
@@ -114,7 +106,7 @@ def test_click_a_word_then_move_the_slider(ch2):
 
 def test_keyboard_selects_target_words(ch2):
     page, _ = ch2
-    state = widget_state(page)
+    state = widget_state(page, ROOT)
     page.locator(".aw-fe-temp input[type=range]").focus()
     page.keyboard.press("Shift+Tab")  # roving tabindex: Tab lands on the chosen word
     assert focused_index(page) == "5"

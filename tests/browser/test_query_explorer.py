@@ -1,23 +1,14 @@
 """QueryExplorer in headless chromium: in the built chapter 3 page, and in a bare page."""
-import json
-
 import numpy as np
 import pytest
 
-from attnlib import attention
 from attnlib.widgets import QueryExplorer
 
-from .book import PageLog, open_page, serve
+from .book import PageLog, open_page, serve, widget_state
 
 pytestmark = pytest.mark.browser
 CH3 = "notebooks/03_qkv_recipe.html"
 EVIL = "</script><img src=x onerror=alert(1)>"
-
-
-def widget_state(page, root=".attnlib-widget"):
-    """The state the page was built with (the JSON payload beside the widget)."""
-    wid = page.locator(root).first.get_attribute("id")
-    return json.loads(page.locator(f"script[id='{wid}-data']").text_content())["state"]
 
 
 def shown_weights(page):

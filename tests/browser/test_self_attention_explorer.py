@@ -1,24 +1,16 @@
 """SelfAttentionExplorer in headless chromium: in the built chapter 5 page, and in a bare page."""
-import json
-
 import numpy as np
 import pytest
 
 from attnlib.widgets import SelfAttentionExplorer
 from attnlib.widgets.self_attention_explorer import row_weights
 
-from .book import PageLog, open_page, serve
+from .book import PageLog, open_page, serve, widget_state
 
 pytestmark = pytest.mark.browser
 CH5 = "notebooks/05_transformer.html"
 EVIL = "</script><img src=x onerror=alert(1)>"
 ROOT = ".attnlib-widget:has(.aw-sa)"
-
-
-def widget_state(page):
-    """The state the page was built with (the JSON payload beside the widget)."""
-    wid = page.locator(ROOT).first.get_attribute("id")
-    return json.loads(page.locator(f"script[id='{wid}-data']").text_content())["state"]
 
 
 def shown_weights(page):
@@ -75,7 +67,7 @@ def test_chapter_5_renders_offline_with_math_and_widget(ch5):
 
 def test_initial_weights_are_attnlibs(ch5):
     page, _ = ch5
-    state = widget_state(page)
+    state = widget_state(page, ROOT)
     assert (state["layer"], state["head"], state["selected"], state["causal"]) == (1, 0, 3, False)
     assert shown_view(page) == (1, 0, False) and shown_selected(page) == 3
     np.testing.assert_allclose(shown_weights(page), expected(state, page), atol=1e-3)
@@ -85,7 +77,7 @@ def test_initial_weights_are_attnlibs(ch5):
 
 def test_hover_then_focus_a_token_and_read_its_weights(ch5):
     page, log = ch5
-    state = widget_state(page)
+    state = widget_state(page, ROOT)
     page.locator(".aw-sa-word").nth(6).hover()  # 家
     assert shown_selected(page) == 6
     assert page.locator(".aw-sa-now").text_content() == "家"
@@ -98,7 +90,7 @@ def test_hover_then_focus_a_token_and_read_its_weights(ch5):
 
 def test_causal_mask_zeroes_the_future_exactly(ch5):
     page, _ = ch5
-    state = widget_state(page)
+    state = widget_state(page, ROOT)
     page.locator(".aw-sa-word").nth(2).hover()  # 天, the third token
     page.locator(".aw-sa-causal").check()
     w = exact_weights(page)
@@ -119,7 +111,7 @@ def test_causal_mask_zeroes_the_future_exactly(ch5):
 
 def test_layers_heads_and_keyboard(ch5):
     page, _ = ch5
-    state = widget_state(page)
+    state = widget_state(page, ROOT)
     page.locator(".aw-sa-layer").select_option("0")
     page.locator(".aw-sa-head").select_option("2")
     assert shown_view(page) == (0, 2, False)

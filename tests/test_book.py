@@ -1,0 +1,69 @@
+"""The book as a whole: table of contents, chapter anatomy, runtimes, references, licences."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+
+
+def toc_files() -> list[str]:
+    return [ch["file"] for part in TOC["parts"] for ch in part["chapters"]]
+
+
+def markdown(path: Path) -> str:
+    nb = nbformat.read(path, as_version=4)
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+
+
+def test_every_chapter_is_in_the_toc_in_order_and_every_entry_exists():
+    chapters = [f for f in toc_files() if f.startswith("notebooks/")]
+    assert chapters == [f"notebooks/{p.stem}" for p in NOTEBOOKS]
+    assert len(chapters) == 5
+    for f in toc_files() + [TOC["root"]]:
+        assert (ROOT / f"{f}.ipynb").exists() or (ROOT / f"{f}.md").exists(), f
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_chapter_has_goals_takeaways_exercises_and_a_paper_vs_code_box(path):
+    text = markdown(path)
+    assert "In this chapter you will" in text
+    assert re.search(r"takeaways", text, re.I)
+    assert len(set(re.findall(r"\*\*Exercise (\d+\.\d+)[. ]", text))) >= 3
+    assert re.search(r"paper vs\.? code", text, re.I)
+    assert "{term}`" in text and "{cite:" in text  # glossary links and citations
+
+
+def test_every_chapter_has_a_measured_runtime_of_a_few_minutes_at_most():
+    runtimes = json.loads((ROOT / "notebooks" / "runtimes.json").read_text(encoding="utf-8"))
+    assert set(runtimes) == {p.stem for p in NOTEBOOKS}
+    for name, record in runtimes.items():
+        assert 0 < record["seconds"] < 180, name  # the intro says "a few minutes at most"
+        assert record["machine"] and re.fullmatch(r"\d{4}-\d{2}-\d{2}", record["date"])
+
+
+def test_the_references_hold_the_papers_the_book_rests_on_and_every_citation_resolves():
+    bib = (ROOT / "book" / "references.bib").read_text(encoding="utf-8")
+    keys = set(re.findall(r"^@\w+\{([^,]+),", bib, re.M))
+    assert {"bahdanau2015", "cho2014", "sutskever2014", "luong2015", "vaswani2017"} <= keys
+    cited = set()
+    for path in NOTEBOOKS + sorted((ROOT / "book").glob("*.md")):
+        text = markdown(path) if path.suffix == ".ipynb" else path.read_text(encoding="utf-8")
+        for group in re.findall(r"\{cite:[pt]\}`([^`]+)`", text):
+            cited |= {k.strip() for k in group.split(",")}
+    assert cited and cited <= keys, cited - keys
+
+
+def test_licences_and_citation_are_there():
+    assert "MIT License" in (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert "CC BY 4.0" in (ROOT / "LICENSE-TEXT.md").read_text(encoding="utf-8")
+    assert "CC BY 2.0 FR" in (ROOT / "data" / "cmn-eng" / "LICENSE.md").read_text(encoding="utf-8")
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    assert cff["cff-version"].startswith("1.2") and cff["title"] and cff["authors"]
