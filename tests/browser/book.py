@@ -96,3 +96,24 @@ def widget_state(page, root: str = ".attnlib-widget") -> dict:
     static page carries beside it)."""
     wid = page.locator(root).first.get_attribute("id")
     return json.loads(page.locator(f"script[id='{wid}-data']").text_content())["state"]
+
+
+@contextmanager
+def chapter_page(browser, book_url: str, path: str, widget: str):
+    """A chapter of the built book, opened offline, with its first ``widget`` on screen;
+    yields ``(page, log)`` and closes the page afterwards."""
+    log = PageLog()
+    page = open_page(browser, f"{book_url}/{path}", log)
+    try:
+        page.locator(widget).first.wait_for()
+        page.locator(widget).first.scroll_into_view_if_needed()
+        yield page, log
+    finally:
+        page.context.close()
+
+
+def assert_clean(log: PageLog) -> None:
+    """Nothing was asked of another host, and no error was logged but the known THEBE one."""
+    assert not log.external_requests, log.external_requests
+    assert not log.unexpected_console_errors(), log.console_errors
+    assert all(any(k in e for k in KNOWN_CONSOLE_ERRORS) for e in log.page_errors), log.page_errors

@@ -5,7 +5,7 @@ import pytest
 from attnlib.translate import Translation
 from attnlib.widgets import AlignmentExplorer
 
-from .book import PageLog, open_page, serve, widget_state
+from .book import PageLog, assert_clean, chapter_page, open_page, serve, widget_state
 
 pytestmark = pytest.mark.browser
 CH4 = "notebooks/04_dynamic_context.html"
@@ -40,11 +40,8 @@ def assert_shows(page, example, t):
 
 @pytest.fixture()
 def ch4(browser, book_url):
-    log = PageLog()
-    page = open_page(browser, f"{book_url}/{CH4}", log)
-    page.locator(ROOT).first.wait_for()
-    yield page, log
-    page.context.close()
+    with chapter_page(browser, book_url, CH4, ROOT) as (page, log):
+        yield page, log
 
 
 def test_chapter_4_renders_offline_with_math_figures_and_widget(ch4):
@@ -58,9 +55,7 @@ def test_chapter_4_renders_offline_with_math_figures_and_widget(ch4):
     assert page.locator(".aw-ae-select option").count() == len(state["examples"]) >= 5
     assert page.locator(".aw-ae-cell").count() == len(ex["output"]) * len(ex["source"])
     assert page.locator("img[alt]").count() + page.locator("img").count() >= 4  # the figures
-    assert not log.external_requests
-    assert not log.unexpected_console_errors()
-    assert all("THEBE_JS_URL" in e for e in log.page_errors), log.page_errors
+    assert_clean(log)
 
 
 def test_the_static_page_disables_the_sentence_box(ch4):

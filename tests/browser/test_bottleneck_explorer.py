@@ -7,7 +7,7 @@ from attnlib.seq2seq import FixedContextSeq2Seq, Seq2SeqConfig
 from attnlib.widgets import BottleneckExplorer
 from attnlib.widgets.bottleneck_explorer import default_token_names
 
-from .book import PageLog, open_page, serve, widget_state
+from .book import PageLog, assert_clean, chapter_page, open_page, serve, widget_state
 from .test_query_explorer import EVIL, bare_page
 
 pytestmark = pytest.mark.browser
@@ -58,11 +58,8 @@ def check_display(page, state):
 
 @pytest.fixture()
 def ch1(browser, book_url):
-    log = PageLog()
-    page = open_page(browser, f"{book_url}/{CH1}", log)
-    page.locator(".aw-be").first.wait_for()
-    yield page, log
-    page.context.close()
+    with chapter_page(browser, book_url, CH1, ".aw-be") as (page, log):
+        yield page, log
 
 
 def test_chapter_1_renders_offline_with_math_charts_and_widget(ch1):
@@ -75,9 +72,7 @@ def test_chapter_1_renders_offline_with_math_charts_and_widget(ch1):
         assert loaded == [[True, True]] * count, (section, loaded)
     assert page.locator(".cell_output img").count() == 6
     assert page.locator(".aw-be").count() == 1
-    assert not log.external_requests
-    assert not log.unexpected_console_errors()
-    assert all("THEBE_JS_URL" in e for e in log.page_errors), log.page_errors
+    assert_clean(log)
 
 
 def test_initial_display_is_the_widget_state(ch1):

@@ -5,7 +5,7 @@ import pytest
 from attnlib import softmax
 from attnlib.widgets import FocusExplorer
 
-from .book import PageLog, open_page, serve, widget_state
+from .book import PageLog, assert_clean, chapter_page, open_page, serve, widget_state
 
 pytestmark = pytest.mark.browser
 CH2 = "notebooks/02_human_analogy.html"
@@ -50,12 +50,8 @@ def assert_page_matches_attnlib(page, state, atol=1e-3):
 
 @pytest.fixture()
 def ch2(browser, book_url):
-    log = PageLog()
-    page = open_page(browser, f"{book_url}/{CH2}", log)
-    page.locator(".aw-fe").first.wait_for()
-    page.locator(".aw-fe").first.scroll_into_view_if_needed()
-    yield page, log
-    page.context.close()
+    with chapter_page(browser, book_url, CH2, ".aw-fe") as (page, log):
+        yield page, log
 
 
 def test_chapter_2_renders_offline_with_widget(ch2):
@@ -66,9 +62,7 @@ def test_chapter_2_renders_offline_with_widget(ch2):
     assert page.locator(".aw-fe-word").all_text_contents() == [
         "I", "stayed", "at", "his", "place", "yesterday", "."]
     assert page.locator(".aw-fe-links line").count() == 7
-    assert not log.external_requests
-    assert not log.unexpected_console_errors()
-    assert all("THEBE_JS_URL" in e for e in log.page_errors), log.page_errors
+    assert_clean(log)
 
 
 def test_initial_weights_are_attnlibs(ch2):

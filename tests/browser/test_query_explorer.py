@@ -4,7 +4,7 @@ import pytest
 
 from attnlib.widgets import QueryExplorer
 
-from .book import PageLog, open_page, serve, widget_state
+from .book import PageLog, assert_clean, chapter_page, open_page, serve, widget_state
 
 pytestmark = pytest.mark.browser
 CH3 = "notebooks/03_qkv_recipe.html"
@@ -44,11 +44,8 @@ def drag_query_to(page, fx, fy):
 
 @pytest.fixture()
 def ch3(browser, book_url):
-    log = PageLog()
-    page = open_page(browser, f"{book_url}/{CH3}", log)
-    page.locator(".aw-qe").first.wait_for()
-    yield page, log
-    page.context.close()
+    with chapter_page(browser, book_url, CH3, ".aw-qe") as (page, log):
+        yield page, log
 
 
 def test_chapter_3_renders_offline_with_math_and_widget(ch3):
@@ -57,9 +54,7 @@ def test_chapter_3_renders_offline_with_math_and_widget(ch3):
     assert page.locator(".aw-plane").count() == 1
     assert page.locator(".aw-key").count() == 7
     assert page.locator(".aw-key text").first.text_content() == "我"
-    assert not log.external_requests
-    assert not log.unexpected_console_errors()
-    assert all("THEBE_JS_URL" in e for e in log.page_errors), log.page_errors
+    assert_clean(log)
 
 
 def test_initial_weights_are_attnlibs(ch3):

@@ -5,7 +5,7 @@ import pytest
 from attnlib.widgets import SelfAttentionExplorer
 from attnlib.widgets.self_attention_explorer import row_weights
 
-from .book import PageLog, open_page, serve, widget_state
+from .book import PageLog, assert_clean, chapter_page, open_page, serve, widget_state
 
 pytestmark = pytest.mark.browser
 CH5 = "notebooks/05_transformer.html"
@@ -43,12 +43,8 @@ def expected(state, page):
 
 @pytest.fixture()
 def ch5(browser, book_url):
-    log = PageLog()
-    page = open_page(browser, f"{book_url}/{CH5}", log)
-    page.locator(".aw-sa").first.wait_for()
-    page.locator(".aw-sa").first.scroll_into_view_if_needed()
-    yield page, log
-    page.context.close()
+    with chapter_page(browser, book_url, CH5, ".aw-sa") as (page, log):
+        yield page, log
 
 
 def test_chapter_5_renders_offline_with_math_and_widget(ch5):
@@ -60,9 +56,7 @@ def test_chapter_5_renders_offline_with_math_and_widget(ch5):
     assert page.locator(".aw-sa-word").all_text_contents() == tokens
     assert page.locator(".aw-sa-links line").count() == 8
     assert page.locator(".aw-sa-cell").count() == 64
-    assert not log.external_requests
-    assert not log.unexpected_console_errors()
-    assert all("THEBE_JS_URL" in e for e in log.page_errors), log.page_errors
+    assert_clean(log)
 
 
 def test_initial_weights_are_attnlibs(ch5):
