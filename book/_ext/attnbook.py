@@ -8,14 +8,25 @@
 * Each chapter page gets a line under its title with the time the notebook took to
   run from a fresh kernel, as measured by ``scripts/execute_notebooks.py`` and
   recorded in ``notebooks/runtimes.json``.
+* The directive ``{exercise-solutions} notebooks/NN_name.ipynb`` shows a chapter's
+  exercises, each with its worked solution and the checker's verdict, read from the
+  notebook itself (the solutions appendix), so they are never copied by hand.
 """
 import json
+import re
 from pathlib import Path
+
+from docutils import nodes
+from docutils.statemachine import StringList
+from sphinx.util.docutils import SphinxDirective
 
 HERE = Path(__file__).resolve().parent
 VENDOR = HERE.parent / "_vendor"
 ASSETS = HERE.parent / "_assets"  # the book's own CSS
-RUNTIMES = HERE.parent.parent / "notebooks" / "runtimes.json"
+ROOT = HERE.parent.parent
+RUNTIMES = ROOT / "notebooks" / "runtimes.json"
+EXERCISE = re.compile(r"^\*\*Exercise (\d+\.\d+)", re.M)  # "**Exercise 1.2.**" opens a paragraph
+SOLUTION = "# Worked solution"  # how a solution cell (tagged hide-cell) begins
 
 
 def _add_vendor(app, config):
@@ -38,7 +49,59 @@ def _add_runtime(app, pagename, templatename, context, doctree):
         context["body"] = context["body"].replace("</h1>", "</h1>\n" + runtime_note(record), 1)
 
 
+def _text(output: dict) -> str:
+    """The plain text of one notebook output: printed text, or a result's text/plain."""
+    text = output.get("text") if output.get("output_type") == "stream" else \
+        output.get("data", {}).get("text/plain", "")
+    return ("".join(text) if isinstance(text, list) else text or "").strip()
+
+
+def exercises_with_solutions(notebook: dict) -> list[tuple[str, str, str, str]]:
+    """``(number, statement, solution code, checker output)`` for every exercise, in order.
+
+    A statement runs from its "**Exercise N.M" to the end of its markdown cell; its solution
+    is the next code cell that starts with "# Worked solution".
+    """
+    found, cells = [], notebook["cells"]
+    text = lambda cell: "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+    for i, cell in enumerate(cells):
+        match = EXERCISE.search(text(cell)) if cell["cell_type"] == "markdown" else None
+        if not match:
+            continue
+        solution = next((c for c in cells[i + 1:] if c["cell_type"] == "code"
+                         and text(c).startswith(SOLUTION)), None)
+        if solution is None:
+            raise ValueError(f"exercise {match.group(1)} has no worked-solution cell")
+        output = "\n".join(_text(o) for o in solution.get("outputs", []))
+        found.append((match.group(1), text(cell)[match.start():].strip(), text(solution).strip(),
+                      output.strip()))
+    return found
+
+
+class ExerciseSolutions(SphinxDirective):
+    """``{exercise-solutions} notebooks/NN_name.ipynb``: that chapter's exercises and solutions."""
+
+    required_arguments = 1
+
+    def run(self):
+        path = ROOT / self.arguments[0]
+        self.env.note_dependency(str(path))
+        items = exercises_with_solutions(json.loads(path.read_text(encoding="utf-8")))
+        if not items:
+            raise self.error(f"no exercises found in {self.arguments[0]}")
+        fence = "````"  # longer than any fence inside a statement
+        parts = []
+        for _, statement, code, output in items:
+            parts += [statement, "", f"{fence}python", code, fence, ""]
+            if output:
+                parts += [f"{fence}text", output, fence, ""]
+        node = nodes.container(classes=["attnbook-solutions"])
+        self.state.nested_parse(StringList(parts, source=str(path)), self.content_offset, node)
+        return [node]
+
+
 def setup(app):
+    app.add_directive("exercise-solutions", ExerciseSolutions)
     app.connect("config-inited", _add_vendor)
     app.connect("html-page-context", _add_runtime)
     app.add_css_file("attnbook.css")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html.parser
 import posixpath
+import re
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -285,3 +286,16 @@ def test_every_chapter_launches_its_own_notebook_on_binder_and_colab(path):
     assert f"https://colab.research.google.com/github/{slug}/blob/{repo['branch']}/{notebook}" in links
     # the Colab set-up cell runs on Colab only and is not shown in the book
     assert "google.colab" not in (HTML / path).read_text(encoding="utf-8")
+
+
+def test_the_solutions_appendix_holds_every_exercise_with_a_passing_solution():
+    numbers = []
+    for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        text = nb.read_text(encoding="utf-8")
+        found = set(re.findall(r"\*\*Exercise (\d+\.\d+)", text))
+        numbers += sorted(found, key=lambda n: [int(x) for x in n.split(".")])
+    page = (HTML / "book" / "solutions.html").read_text(encoding="utf-8")
+    shown = re.findall(r"<strong>Exercise (\d+\.\d+)", page)
+    assert len(numbers) >= 15 and shown == numbers
+    assert len(re.findall(r'class="highlight-python', page)) == len(numbers)  # one solution each
+    assert len(re.findall(r"✓ Exercise \d+\.\d+: correct", page)) == len(numbers)  # each one passes
