@@ -121,3 +121,17 @@ function drawWeightLines(lines, centres, sel, weights) {
     line.setAttribute("stroke-opacity", 0.15 + 0.85 * weights[j]);
   });
 }
+
+/**
+ * A token chip shaded by its attention weight: the token, the weight as a number, and a bar.
+ * Classes "aw-chip …" (shared look, _common.css) and "<prefix>-chip …" (the widget's own).
+ * Returns {node, token, weight, fill}; the widget sets weight's text, fill's width and --w.
+ */
+function weightChip(tok, prefix, attrs = {}) {
+  const chip = { token: h("span", { class: `aw-chip-token ${prefix}-token` }, tok),
+    weight: h("span", { class: `aw-chip-weight ${prefix}-weight` }),
+    fill: h("span", { class: `aw-chip-fill ${prefix}-fill` }) };
+  chip.node = h("div", { class: `aw-chip ${prefix}-chip`, role: "listitem", ...attrs }, chip.token, chip.weight,
+    h("span", { class: `aw-chip-track ${prefix}-track`, "aria-hidden": "true" }, chip.fill));
+  return chip;
+}

@@ -1,7 +1,7 @@
 // AlignmentExplorer: step through a trained decoder. At step t the source tokens are
 // shaded by the weights α_t, the row t of the alignment matrix is outlined, and the
 // context c_t moves in a 2-D (PCA) picture of the encoder states h_j.
-// All numbers are precomputed in Python; helpers h, s, fmt, mixText come from _common.js.
+// All numbers are precomputed in Python; helpers h, s, fmt, mixText, weightChip come from _common.js.
 
 const PLANE = 300; // side of the context plane, SVG units
 const PAD = 34; // margin inside the plane, so labels fit
@@ -121,13 +121,7 @@ function render({ model, el }) {
   function buildExample() {
     const ex = current();
     drawn = ex;
-    chips = ex.source.map((tok, j) => {
-      const chip = { weight: h("span", { class: "aw-ae-weight" }), fill: h("span", { class: "aw-ae-fill" }) };
-      chip.node = h("div", { class: "aw-ae-chip", role: "listitem", "data-index": j },
-        h("span", { class: "aw-ae-token" }, tok), chip.weight,
-        h("span", { class: "aw-ae-track", "aria-hidden": "true" }, chip.fill));
-      return chip;
-    });
+    chips = ex.source.map((tok, j) => weightChip(tok, "aw-ae", { "data-index": j }));
     source.replaceChildren(...chips.map((c) => c.node));
     words = ex.output.map((tok, t) => h("button", { type: "button", class: "aw-ae-word",
       "data-step": t, "aria-label": `step ${t + 1}: ${tok}`, onclick: () => { stop(); setStep(t); } }, tok));

@@ -1,7 +1,7 @@
 // FocusExplorer: choose a target word; see which source tokens it looks at, and how
 // sharply. weights = softmax(scores[selected] / τ), the same as attnlib.softmax.
 // Helpers h, s, fmt, softmax, slider, mixText, arrowKeysChoose,
-// tokenCentres, drawWeightLines come from _common.js.
+// tokenCentres, drawWeightLines, weightChip come from _common.js.
 
 const LOG_TAU = { min: -1.5, max: 1.5, step: 0.01 }; // the slider moves log10 τ: τ from 0.03 to 32
 const MIX_TERMS = 4; // terms shown in the context readout before "…"
@@ -52,13 +52,7 @@ function render({ model, el }) {
   // ---- token elements, rebuilt when the sentences change ---------------------
   let chips = [], words = [], lineNodes = [], geometry = null;
   function build() {
-    chips = model.get("source_tokens").map((tok) => {
-      const chip = { token: h("span", { class: "aw-fe-token" }, tok),
-        weight: h("span", { class: "aw-fe-weight" }), fill: h("span", { class: "aw-fe-fill" }) };
-      chip.node = h("div", { class: "aw-fe-chip", role: "listitem" }, chip.token, chip.weight,
-        h("span", { class: "aw-fe-track", "aria-hidden": "true" }, chip.fill));
-      return chip;
-    });
+    chips = model.get("source_tokens").map((tok) => weightChip(tok, "aw-fe"));
     words = model.get("target_tokens").map((tok, i) => h("button", { type: "button", role: "radio",
       class: "aw-fe-word", "data-index": i, onclick: () => select(i), onfocus: () => select(i) }, tok));
     lineNodes = chips.map(() => s("line", { y1: 2, y2: BAND - 2 }));

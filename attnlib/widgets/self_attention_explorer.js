@@ -2,7 +2,8 @@
 // to every token of the same sentence (the keys), per layer and head. The causal toggle
 // re-normalises the same stored scores with a mask, exactly as attnlib.functional.softmax:
 //   weights[i] = softmax(scores[layer][head][i], mask: j <= i if causal).
-// Helpers h, s, fmt, softmax, arrowKeysChoose, tokenCentres, drawWeightLines come from _common.js.
+// Helpers h, s, fmt, softmax, arrowKeysChoose, tokenCentres, drawWeightLines, weightChip
+// come from _common.js.
 
 const BAND = 64; // height of the band of links between the key row and the query row, px
 const CELL = 20; // side of one cell of the weight matrix, px
@@ -68,13 +69,7 @@ function render({ model, el }) {
     const tokens = model.get("tokens"), scores = model.get("scores");
     selects.replaceChildren(h("label", { class: "aw-control" }, indexSelect(model, "layer", "layer", scores.length)),
       h("label", { class: "aw-control" }, indexSelect(model, "head", "head", scores[0].length)));
-    chips = tokens.map((tok) => {
-      const chip = { token: h("span", { class: "aw-sa-token" }, tok),
-        weight: h("span", { class: "aw-sa-weight" }), fill: h("span", { class: "aw-sa-fill" }) };
-      chip.node = h("div", { class: "aw-sa-chip", role: "listitem" }, chip.token, chip.weight,
-        h("span", { class: "aw-sa-track", "aria-hidden": "true" }, chip.fill));
-      return chip;
-    });
+    chips = tokens.map((tok) => weightChip(tok, "aw-sa"));
     words = tokens.map((tok, i) => h("button", { type: "button", role: "radio", class: "aw-sa-word",
       "data-index": i, onclick: () => select(i), onfocus: () => select(i), onmouseenter: () => select(i) }, tok));
     lineNodes = chips.map(() => s("line", { y1: 2, y2: BAND - 2 }));
