@@ -207,6 +207,22 @@ def growth_exponent(lengths: np.ndarray, seconds: np.ndarray) -> np.ndarray:
     return np.log(t[1:] / t[:-1]) / np.log(n[1:] / n[:-1])
 
 
+def fitted_exponent(lengths: np.ndarray, seconds: np.ndarray) -> float:
+    """The exponent k of the power law time ~ c * n^k that fits every point best: (L,), (L,) -> float.
+
+    A least-squares line through (log n, log t). With all lengths at once, one timing
+    disturbed by a burst of load moves k far less than it moves one local exponent
+    (:func:`growth_exponent`).
+    """
+    n, t = np.asarray(lengths, dtype=float), np.asarray(seconds, dtype=float)
+    if n.shape != t.shape or n.ndim != 1 or len(n) < 2:
+        raise ValueError(f"lengths and seconds must be 1-D of the same length >= 2, got "
+                         f"{n.shape} and {t.shape}")
+    if not (np.all(n > 0) and np.all(t > 0) and np.isfinite(t).all()):
+        raise ValueError("lengths and seconds must be positive and finite (their logarithms are fitted)")
+    return float(np.polyfit(np.log(n), np.log(t), 1)[0])
+
+
 class _OperatorCounter(TorchDispatchMode):
     """Counts every ATen operator call that reaches torch's dispatcher."""
 

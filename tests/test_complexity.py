@@ -4,9 +4,9 @@ import pytest
 import torch
 from torch import nn
 
-from attnlib.complexity import (Timings, TimingConfig, count_flops, count_operations, growth_exponent,
-                                gru_loop, layer_costs, path_gradients, time_sequential_vs_parallel,
-                                weights_bytes)
+from attnlib.complexity import (Timings, TimingConfig, count_flops, count_operations, fitted_exponent,
+                                growth_exponent, gru_loop, layer_costs, path_gradients,
+                                time_sequential_vs_parallel, weights_bytes)
 from attnlib.transformer import MultiHeadAttention
 
 
@@ -66,6 +66,20 @@ def test_weights_bytes_is_the_size_of_the_weights_tensor():
     assert w.nelement() * w.element_size() == weights_bytes(9, heads=4, batch=2)
     assert weights_bytes(1024, heads=8) == 32 * 2**20
     assert weights_bytes(np.array([1, 2]), heads=1, bytes_per_value=8).tolist() == [8, 32]
+
+
+def test_fitted_exponent_recovers_a_power_law_and_resists_one_outlier():
+    n = np.array([16, 32, 64, 128, 256, 512, 1024, 2048], dtype=float)
+    assert fitted_exponent(n, 5e-6 * n ** 2) == pytest.approx(2.0)
+    assert fitted_exponent(n, 3e-4 * n) == pytest.approx(1.0)
+    spiky = 3e-4 * n
+    spiky[0] *= 3  # one timing taken during a burst of load
+    assert 0.8 < fitted_exponent(n, spiky) < 1.0
+    assert growth_exponent(n[[0, 1]], spiky[[0, 1]])[0] < 0  # the local exponent even turns negative
+    with pytest.raises(ValueError, match="positive"):
+        fitted_exponent(n, 0 * n)
+    with pytest.raises(ValueError, match="same length"):
+        fitted_exponent(n, n[:3])
 
 
 def test_growth_exponent():

@@ -135,3 +135,22 @@ function weightChip(tok, prefix, attrs = {}) {
     h("span", { class: `aw-chip-track ${prefix}-track`, "aria-hidden": "true" }, chip.fill));
   return chip;
 }
+
+/**
+ * Call handlers[name] whenever the trait `name` changes: listen(model, {step: refresh}).
+ * Several traits can share one handler: listen(model, ["a", "b"], refresh).
+ * Returns the function that stops listening (a widget's render returns it).
+ */
+function listen(model, names, handler) {
+  const handlers = Array.isArray(names) ? Object.fromEntries(names.map((n) => [n, handler])) : names;
+  for (const [name, fn] of Object.entries(handlers)) model.on(`change:${name}`, fn);
+  return () => { for (const [name, fn] of Object.entries(handlers)) model.off(`change:${name}`, fn); };
+}
+
+/** Call fn when `node` changes size (where ResizeObserver exists); returns the function that stops. */
+function onResize(node, fn) {
+  if (typeof ResizeObserver === "undefined") return () => {};
+  const observer = new ResizeObserver(fn);
+  observer.observe(node);
+  return () => observer.disconnect();
+}

@@ -1,7 +1,8 @@
 // AlignmentExplorer: step through a trained decoder. At step t the source tokens are
 // shaded by the weights α_t, the row t of the alignment matrix is outlined, and the
 // context c_t moves in a 2-D (PCA) picture of the encoder states h_j.
-// All numbers are precomputed in Python; helpers h, s, fmt, mixText, weightChip come from _common.js.
+// All numbers are precomputed in Python; helpers h, s, fmt, mixText, weightChip,
+// listen come from _common.js.
 
 const PLANE = 300; // side of the context plane, SVG units
 const PAD = 34; // margin inside the plane, so labels fit
@@ -227,22 +228,12 @@ function render({ model, el }) {
   }
   function onStatus() { if (model.get("live")) note.textContent = model.get("status"); }
 
-  model.on("change:examples", onExamples);
-  model.on("change:example", onExample);
-  model.on("change:step", refresh);
-  model.on("change:live", onLive);
-  model.on("change:status", onStatus);
+  const unlisten = listen(model, { examples: onExamples, example: onExample, step: refresh, live: onLive,
+    status: onStatus });
   buildSelect();
   onLive();
   refresh();
-  return () => {
-    stop();
-    model.off("change:examples", onExamples);
-    model.off("change:example", onExample);
-    model.off("change:step", refresh);
-    model.off("change:live", onLive);
-    model.off("change:status", onStatus);
-  };
+  return () => { stop(); unlisten(); };
 }
 
 export default { render };

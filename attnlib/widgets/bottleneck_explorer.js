@@ -1,7 +1,7 @@
 // BottleneckExplorer: pick an input length; compare each model's greedy output with the
 // expected output, token by token. Python computed every output when the widget was
 // built (they are in the "examples" trait); this module only draws them.
-// Helpers h, fmt, slider come from _common.js.
+// Helpers h, fmt, slider, listen come from _common.js.
 
 const CROSS = "\u2717"; // ✗, shown next to a wrong token (with strikethrough: not colour alone)
 const DASH = "\u2014"; // shown where a model stopped before the expected output ended
@@ -110,10 +110,9 @@ function render({ model, el }) {
     }));
   }
 
-  const WATCHED = ["length", "example"];
-  for (const name of WATCHED) model.on(`change:${name}`, refresh);
+  const unlisten = listen(model, ["length", "example"], refresh);
   refresh();
-  return () => { for (const name of WATCHED) model.off(`change:${name}`, refresh); };
+  return unlisten;
 }
 
 export default { render };

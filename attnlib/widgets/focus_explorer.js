@@ -1,7 +1,7 @@
 // FocusExplorer: choose a target word; see which source tokens it looks at, and how
 // sharply. weights = softmax(scores[selected] / τ), the same as attnlib.softmax.
 // Helpers h, s, fmt, softmax, slider, mixText, arrowKeysChoose,
-// tokenCentres, drawWeightLines, weightChip come from _common.js.
+// tokenCentres, drawWeightLines, weightChip, listen, onResize come from _common.js.
 
 const LOG_TAU = { min: -1.5, max: 1.5, step: 0.01 }; // the slider moves log10 τ: τ from 0.03 to 32
 const MIX_TERMS = 4; // terms shown in the context readout before "…"
@@ -114,16 +114,10 @@ function render({ model, el }) {
     model.save_changes();
   }
 
-  const WATCHED = ["source_tokens", "target_tokens", "scores", "selected", "temperature"];
-  for (const name of WATCHED) model.on(`change:${name}`, refresh);
+  const unlisten = listen(model, ["source_tokens", "target_tokens", "scores", "selected", "temperature"], refresh);
   refresh();
-  const resize = typeof ResizeObserver === "undefined" ? null
-    : new ResizeObserver(() => { geometry = null; drawLinks(last); });
-  resize?.observe(stage);
-  return () => {
-    for (const name of WATCHED) model.off(`change:${name}`, refresh);
-    resize?.disconnect();
-  };
+  const unobserve = onResize(stage, () => { geometry = null; drawLinks(last); });
+  return () => { unlisten(); unobserve(); };
 }
 
 export default { render };

@@ -1,6 +1,6 @@
 // QueryExplorer: drag a query among labelled 2-D keys; watch the recipe's three
 // steps (scores -> softmax weights -> weighted sum of values) update live.
-// Helpers h, s, fmt, attend, slider come from _common.js.
+// Helpers h, s, fmt, attend, slider, listen come from _common.js.
 
 const SIZE = 360; // the plane's side in SVG units
 const SCORE_LABELS = {
@@ -166,15 +166,11 @@ function render({ model, el }) {
     model.save_changes();
   }
 
-  const WATCHED = ["query", "key_points", "value_points", "labels", "score", "temperature", "values_follow_keys"];
-  const onExtent = () => { drawGrid(); refresh(); };
-  for (const name of WATCHED) model.on(`change:${name}`, refresh);
-  model.on("change:extent", onExtent);
+  const unlisten = listen(model, ["query", "key_points", "value_points", "labels", "score", "temperature",
+    "values_follow_keys"], refresh);
+  const unlistenExtent = listen(model, { extent: () => { drawGrid(); refresh(); } });
   refresh();
-  return () => {
-    for (const name of WATCHED) model.off(`change:${name}`, refresh);
-    model.off("change:extent", onExtent);
-  };
+  return () => { unlisten(); unlistenExtent(); };
 }
 
 export default { render };

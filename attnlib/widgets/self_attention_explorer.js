@@ -2,8 +2,8 @@
 // to every token of the same sentence (the keys), per layer and head. The causal toggle
 // re-normalises the same stored scores with a mask, exactly as attnlib.functional.softmax:
 //   weights[i] = softmax(scores[layer][head][i], mask: j <= i if causal).
-// Helpers h, s, fmt, softmax, arrowKeysChoose, tokenCentres, drawWeightLines, weightChip
-// come from _common.js.
+// Helpers h, s, fmt, softmax, arrowKeysChoose, tokenCentres, drawWeightLines, weightChip,
+// listen, onResize come from _common.js.
 
 const BAND = 64; // height of the band of links between the key row and the query row, px
 const CELL = 20; // side of one cell of the weight matrix, px
@@ -163,16 +163,10 @@ function render({ model, el }) {
     model.save_changes();
   }
 
-  const WATCHED = ["tokens", "scores", "layer", "head", "selected", "causal"];
-  for (const name of WATCHED) model.on(`change:${name}`, refresh);
+  const unlisten = listen(model, ["tokens", "scores", "layer", "head", "selected", "causal"], refresh);
   refresh();
-  const resize = typeof ResizeObserver === "undefined" ? null
-    : new ResizeObserver(() => { geometry = null; drawLinks(last); });
-  resize?.observe(stage);
-  return () => {
-    for (const name of WATCHED) model.off(`change:${name}`, refresh);
-    resize?.disconnect();
-  };
+  const unobserve = onResize(stage, () => { geometry = null; drawLinks(last); });
+  return () => { unlisten(); unobserve(); };
 }
 
 export default { render };
