@@ -28,6 +28,25 @@ def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
     return int(value)
 
 
+def check_dropout(value: Any) -> float:
+    """A dropout probability: a number in [0, 1)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"dropout must be a number, got {type(value).__name__}")
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {value!r}")
+    return float(value)
+
+
+def check_token_ids(config: Any) -> None:
+    """``config.pad_id``, ``sos_id`` and ``eos_id`` are ids in both ``config.src_vocab`` and
+    ``config.tgt_vocab`` (the special tokens every sequence-to-sequence config names)."""
+    for name in ("pad_id", "sos_id", "eos_id"):
+        check_int(name, getattr(config, name), 0)
+        if getattr(config, name) >= min(config.src_vocab, config.tgt_vocab):
+            raise ValueError(f"{name}={getattr(config, name)} is not an id in vocabularies "
+                             f"of sizes {config.src_vocab} (src) and {config.tgt_vocab} (tgt)")
+
+
 def is_torch(x: Any) -> bool:
     """True if ``x`` is a torch tensor (without importing torch when unused)."""
     return type(x).__module__.startswith("torch") and hasattr(x, "detach")

@@ -29,7 +29,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from ._validate import check_int
+from ._validate import check_dropout, check_int, check_token_ids
 from .nn import AdditiveAttention
 
 
@@ -51,17 +51,10 @@ class Seq2SeqConfig:
     def __post_init__(self) -> None:
         for name in ("src_vocab", "tgt_vocab", "embed", "hidden", "attention_hidden"):
             check_int(name, getattr(self, name), low=1)
-        for name in ("pad_id", "sos_id", "eos_id"):
-            check_int(name, getattr(self, name), low=0)
-            if getattr(self, name) >= min(self.src_vocab, self.tgt_vocab):
-                raise ValueError(f"{name}={getattr(self, name)} is not an id in vocabularies "
-                                 f"of sizes {self.src_vocab} (src) and {self.tgt_vocab} (tgt)")
+        check_token_ids(self)
         if not isinstance(self.bidirectional, bool):
             raise TypeError(f"bidirectional must be a bool, got {type(self.bidirectional).__name__}")
-        if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)):
-            raise TypeError(f"dropout must be a number, got {type(self.dropout).__name__}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        check_dropout(self.dropout)
 
     @property
     def encoder_size(self) -> int:

@@ -33,24 +33,10 @@ import torch
 from torch import nn
 
 from . import functional as F
-from ._validate import check_tensor
+from ._validate import check_dropout, check_int, check_tensor, check_token_ids
 from .scores import scaled_dot
 
 ACTIVATIONS = ("relu", "gelu")
-
-
-def _check_int(name: str, value: object, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
-
-
-def _check_dropout(value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"dropout must be a number, got {type(value).__name__}")
-    if not 0.0 <= value < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {value!r}")
 
 
 # -- configuration ----------------------------------------------------------------------------
@@ -78,11 +64,11 @@ class BlockConfig:
 
 def _check_block_config(c: BlockConfig) -> None:
     for name in ("d_model", "heads", "d_ff"):
-        _check_int(name, getattr(c, name), low=1)
+        check_int(name, getattr(c, name), low=1)
     if c.d_model % c.heads:
         raise ValueError(f"d_model={c.d_model} must be divisible by heads={c.heads} "
                          f"(each head gets d_k = d_model / heads dimensions)")
-    _check_dropout(c.dropout)
+    check_dropout(c.dropout)
     if not isinstance(c.norm_first, bool):
         raise TypeError(f"norm_first must be a bool, got {type(c.norm_first).__name__}")
     if c.activation not in ACTIVATIONS:
@@ -121,12 +107,8 @@ class TransformerConfig:
 
 def _check_transformer_config(c: TransformerConfig) -> None:
     for name in ("src_vocab", "tgt_vocab", "layers", "max_len"):
-        _check_int(name, getattr(c, name), low=1)
-    for name in ("pad_id", "sos_id", "eos_id"):
-        _check_int(name, getattr(c, name), low=0)
-        if getattr(c, name) >= min(c.src_vocab, c.tgt_vocab):
-            raise ValueError(f"{name}={getattr(c, name)} is not an id in vocabularies "
-                             f"of sizes {c.src_vocab} (src) and {c.tgt_vocab} (tgt)")
+        check_int(name, getattr(c, name), low=1)
+    check_token_ids(c)
     c.block  # checks d_model, heads, d_ff, dropout, norm_first, activation
 
 
@@ -144,8 +126,8 @@ def sinusoidal_encoding(max_len: int, d_model: int) -> torch.Tensor:
     radian per position (``i = 0``) to 1/10000 of a radian. Each position gets
     its own pattern, and :math:`PE_{p+k}` is a fixed rotation of :math:`PE_p`.
     """
-    _check_int("max_len", max_len, low=1)
-    _check_int("d_model", d_model, low=2)
+    check_int("max_len", max_len, low=1)
+    check_int("d_model", d_model, low=2)
     if d_model % 2:
         raise ValueError(f"d_model must be even (sines and cosines come in "
                          f"pairs), got {d_model}")
@@ -185,7 +167,7 @@ def padding_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
         raise TypeError(f"lengths must be a 1-D integer tensor (B,), got "
                         f"{getattr(lengths, 'dtype', type(lengths).__name__)} "
                         f"{tuple(getattr(lengths, 'shape', ()))}")
-    _check_int("T", T, low=1)
+    check_int("T", T, low=1)
     if len(lengths) and (lengths.min() < 0 or lengths.max() > T):
         raise ValueError(f"lengths must lie in [0, T={T}], got {lengths.tolist()}")
     return (torch.arange(T, device=lengths.device) < lengths[:, None])[:, None, :]  # (B, 1, T)
@@ -193,7 +175,7 @@ def padding_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
 
 def causal_mask(T: int, device: torch.device | str | None = None) -> torch.Tensor:
     """Query i may look at keys j <= i: a lower-triangular (T, T) mask, True = may attend."""
-    _check_int("T", T, low=1)
+    check_int("T", T, low=1)
     return torch.ones(T, T, dtype=torch.bool, device=device).tril()  # (T_q, T_k)
 
 
@@ -213,8 +195,8 @@ class SelfAttention(nn.Module):
 
     def __init__(self, d_model: int, d_k: int) -> None:
         super().__init__()
-        _check_int("d_model", d_model, low=1)
-        _check_int("d_k", d_k, low=1)
+        check_int("d_model", d_model, low=1)
+        check_int("d_k", d_k, low=1)
         self.W_q = nn.Linear(d_model, d_k, bias=False)
         self.W_k = nn.Linear(d_model, d_k, bias=False)
         self.W_v = nn.Linear(d_model, d_k, bias=False)
@@ -611,7 +593,7 @@ class Transformer(nn.Module):
         The encoder runs once; the decoder re-reads the whole prefix at every step (no cache:
         simple, and cheap at these lengths). The maps are those of the last step's pass.
         """
-        _check_int("max_len", max_len, low=1)
+        check_int("max_len", max_len, low=1)
         memory, memory_mask, enc_w = self.encode(src, src_lengths)
         ys = torch.full((len(src), 1), self.config.sos_id, dtype=torch.int64)  # (B, 1)
         for _ in range(max_len):

@@ -28,7 +28,7 @@ import hashlib
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator, Literal, NamedTuple, Sequence
+from typing import Any, Iterator, Literal, NamedTuple, Sequence
 
 import numpy as np
 import torch
@@ -124,17 +124,19 @@ def prepare_data(settings: TranslatorSettings | None = None,
     return TranslationData(splits, train, test, src_vocab, tgt_vocab, settings.max_len)
 
 
+def _check_type(name: str, value: Any, cls: type, what: str) -> Any:
+    """``value`` if it is a ``cls``, else a TypeError: "{name} must be {what}, got ..."."""
+    if not isinstance(value, cls):
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
+    return value
+
+
 def _check_settings(settings: object) -> TranslatorSettings:
-    if not isinstance(settings, TranslatorSettings):
-        raise TypeError(f"settings must be a TranslatorSettings, got {type(settings).__name__}")
-    return settings
+    return _check_type("settings", settings, TranslatorSettings, "a TranslatorSettings")
 
 
 def _check_data(data: object) -> TranslationData:
-    if not isinstance(data, TranslationData):
-        raise TypeError(f"data must be a TranslationData (from prepare_data), got "
-                        f"{type(data).__name__}")
-    return data
+    return _check_type("data", data, TranslationData, "a TranslationData (from prepare_data)")
 
 
 def training_batches(data: TranslationData, settings: TranslatorSettings | None = None,
@@ -227,10 +229,7 @@ def _source_tokens(sentence: str | Sequence[str]) -> tuple[str, ...]:
 
 
 def _check_model(model: object) -> Seq2Seq:
-    if not isinstance(model, Seq2Seq):
-        raise TypeError(f"model must be an attnlib.seq2seq model (e.g. AttentionSeq2Seq), got "
-                        f"{type(model).__name__}")
-    return model
+    return _check_type("model", model, Seq2Seq, "an attnlib.seq2seq model (e.g. AttentionSeq2Seq)")
 
 
 def _check_max_len(max_len: object) -> int:

@@ -1,10 +1,11 @@
 """AlignmentExplorer without a kernel: traits, PCA picture, typed sentences, mimebundle, escaping."""
-import json
 import re
 
 import numpy as np
 import pytest
 import traitlets
+
+from widget_payload import page_payload
 
 from attnlib.translate import Translation
 from attnlib.widgets import AlignmentExplorer
@@ -145,10 +146,10 @@ def test_repr_and_mimebundle(examples):
     assert data["text/plain"] == repr(w)
     assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == w.model_id
     html = data["text/html"]
-    payload = re.search(r'<script type="application/json" id="[^"]+">(.*?)</script>', html, re.S).group(1)
-    state = json.loads(payload)["state"]
+    payload = page_payload(html)
+    state = payload["state"]
     assert state["step"] == 2 and state["examples"][0]["output"][5] == "yesterday"
-    assert state["live"] is False and "render" in json.loads(payload)["esm"]
+    assert state["live"] is False and "render" in payload["esm"]
 
 
 def test_tokens_that_look_like_markup_are_escaped():
@@ -156,6 +157,5 @@ def test_tokens_that_look_like_markup_are_escaped():
     w = AlignmentExplorer([ex], labels=[EVIL], references=[EVIL])
     html = w.static_html()
     assert EVIL not in html and "<img" not in html
-    payload = re.search(r'<script type="application/json" id="[^"]+">(.*?)</script>', html, re.S).group(1)
-    state = json.loads(payload)["state"]
+    state = page_payload(html)["state"]
     assert state["examples"][0]["source"][1] == EVIL and state["examples"][0]["label"] == EVIL

@@ -7,6 +7,8 @@ import pytest
 import torch
 import traitlets
 
+from widget_payload import page_payload
+
 from attnlib.data import EOS, SequenceTask
 from attnlib.seq2seq import AttentionSeq2Seq, FixedContextSeq2Seq, Seq2SeqConfig
 from attnlib.train import token_accuracy
@@ -118,7 +120,7 @@ def test_mimebundle_has_widget_view_and_self_contained_html(models):
                                   "3 examples each; showing length 3)")
     assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == w.model_id
     html = data["text/html"]
-    payload = json.loads(re.search(r'<script type="application/json" id="[^"]+">(.*?)</script>', html, re.S).group(1))
+    payload = page_payload(html)
     assert payload["state"]["examples"] == w.examples and payload["state"]["length"] == 3
     assert "export default" in payload["esm"] and "function slider" in payload["esm"]
     assert "http" not in html.replace("http://www.w3.org/2000/svg", "")

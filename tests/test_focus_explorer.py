@@ -1,10 +1,11 @@
 """FocusExplorer without a kernel: traits, recomputation, mimebundle, escaping, bad input."""
-import json
 import re
 
 import numpy as np
 import pytest
 import traitlets
+
+from widget_payload import page_payload
 
 from attnlib import softmax
 from attnlib.widgets import FocusExplorer
@@ -20,8 +21,7 @@ EVIL = "</script><img src=x onerror=alert(1)>"
 
 def payload(widget):
     html = widget._repr_mimebundle_()[0]["text/html"]
-    text = re.search(r'<script type="application/json" id="[^"]+">(.*?)</script>', html, re.S).group(1)
-    return html, json.loads(text)
+    return html, page_payload(html)
 
 
 def test_initial_traits():

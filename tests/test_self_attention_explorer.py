@@ -1,11 +1,12 @@
 """SelfAttentionExplorer without a kernel: traits, recomputation, mimebundle, escaping, bad input."""
-import json
 import re
 
 import numpy as np
 import pytest
 import torch
 import traitlets
+
+from widget_payload import page_payload
 
 from attnlib import functional as F
 from attnlib import softmax
@@ -19,8 +20,7 @@ EVIL = "</script><img src=x onerror=alert(1)>"
 
 def payload(widget):
     html = widget._repr_mimebundle_()[0]["text/html"]
-    text = re.search(r'<script type="application/json" id="[^"]+">(.*?)</script>', html, re.S).group(1)
-    return html, json.loads(text)
+    return html, page_payload(html)
 
 
 def test_initial_traits_hold_attnlibs_weights():

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 import traitlets
 
+from widget_payload import page_payload
+
 from attnlib import attention
 from attnlib.widgets import QueryExplorer
 from attnlib.widgets._base import json_for_html
@@ -75,8 +77,7 @@ def test_mimebundle_has_widget_view_and_self_contained_html():
     assert data["text/plain"] == "QueryExplorer(3 keys, score='scaled_dot', temperature=1)"
     assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == w.model_id
     html = data["text/html"]
-    payload = re.search(r'<script type="application/json" id="[^"]+">(.*?)</script>', html, re.S).group(1)
-    state = json.loads(payload)
+    state = page_payload(html)
     assert state["state"]["labels"] == ["a", "b", "c"]
     assert state["state"]["weights"] == w.weights
     assert "export default" in state["esm"] and "function softmax" in state["esm"]

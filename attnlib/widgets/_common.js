@@ -154,3 +154,19 @@ function onResize(node, fn) {
   observer.observe(node);
   return () => observer.disconnect();
 }
+
+/**
+ * Two labelled rows of tokens with a band of weight lines between them: the row of
+ * weighted chips (`top`) and the row to choose from (`bottom`). `role`/`label` are the
+ * ARIA role and name of each row. Returns {node, top, bottom, links}.
+ */
+function tokenStage(prefix, band, [topCaption, topLabel], [bottomCaption, bottomLabel]) {
+  const row = (kind, role, label) =>
+    h("div", { class: `aw-stage-row ${prefix}-row ${prefix}-${kind}`, role, "aria-label": label });
+  const caption = (text) => h("div", { class: `aw-stage-caption ${prefix}-caption` }, text);
+  const top = row(topCaption, "list", topLabel), bottom = row(bottomCaption, "radiogroup", bottomLabel);
+  const links = s("svg", { class: `aw-links ${prefix}-links`, height: band, "aria-hidden": "true" });
+  const node = h("div", { class: `aw-stage ${prefix}-stage` },
+    caption(topCaption), top, h("div", {}), links, caption(bottomCaption), bottom);
+  return { node, top, bottom, links };
+}

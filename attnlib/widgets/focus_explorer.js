@@ -1,7 +1,7 @@
 // FocusExplorer: choose a target word; see which source tokens it looks at, and how
 // sharply. weights = softmax(scores[selected] / τ), the same as attnlib.softmax.
 // Helpers h, s, fmt, softmax, slider, mixText, arrowKeysChoose,
-// tokenCentres, drawWeightLines, weightChip, listen, onResize come from _common.js.
+// tokenCentres, drawWeightLines, weightChip, tokenStage, listen, onResize come from _common.js.
 
 const LOG_TAU = { min: -1.5, max: 1.5, step: 0.01 }; // the slider moves log10 τ: τ from 0.03 to 32
 const MIX_TERMS = 4; // terms shown in the context readout before "…"
@@ -10,15 +10,9 @@ const BAND = 56; // height of the band of links between the two sentences, px
 
 function render({ model, el }) {
   // ---- static layout -------------------------------------------------------
-  const source = h("div", { class: "aw-fe-row aw-fe-source", role: "list",
-    "aria-label": "Source tokens, shaded by attention weight" });
-  const links = s("svg", { class: "aw-fe-links", height: BAND, "aria-hidden": "true" });
-  const target = h("div", { class: "aw-fe-row aw-fe-target", role: "radiogroup",
-    "aria-label": "Target words: choose one to see where it looks" });
-  const stage = h("div", { class: "aw-fe-stage" },
-    h("div", { class: "aw-fe-caption" }, "source"), source,
-    h("div", {}), links,
-    h("div", { class: "aw-fe-caption" }, "target"), target);
+  const { node: stage, top: source, bottom: target, links } = tokenStage("aw-fe", BAND,
+    ["source", "Source tokens, shaded by attention weight"],
+    ["target", "Target words: choose one to see where it looks"]);
   const temp = slider("temperature τ", { ...LOG_TAU, value: Math.log10(model.get("temperature")),
     format: (v) => fmt(10 ** v, 2), onInput: (v) => setTemperature(10 ** v) });
   temp.node.classList.add("aw-fe-temp");

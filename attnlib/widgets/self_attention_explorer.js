@@ -3,7 +3,7 @@
 // re-normalises the same stored scores with a mask, exactly as attnlib.functional.softmax:
 //   weights[i] = softmax(scores[layer][head][i], mask: j <= i if causal).
 // Helpers h, s, fmt, softmax, arrowKeysChoose, tokenCentres, drawWeightLines, weightChip,
-// listen, onResize come from _common.js.
+// tokenStage, listen, onResize come from _common.js.
 
 const BAND = 64; // height of the band of links between the key row and the query row, px
 const CELL = 20; // side of one cell of the weight matrix, px
@@ -27,15 +27,9 @@ function indexSelect(model, trait, name, n) {
 
 function render({ model, el }) {
   // ---- static layout -------------------------------------------------------
-  const keys = h("div", { class: "aw-sa-row aw-sa-keys", role: "list",
-    "aria-label": "Keys: every token of the sentence, shaded by the chosen token's attention weight" });
-  const links = s("svg", { class: "aw-sa-links", height: BAND, "aria-hidden": "true" });
-  const queries = h("div", { class: "aw-sa-row aw-sa-queries", role: "radiogroup",
-    "aria-label": "Queries: hover over or focus a token to see what it attends to" });
-  const stage = h("div", { class: "aw-sa-stage" },
-    h("div", { class: "aw-sa-caption" }, "keys"), keys,
-    h("div", {}), links,
-    h("div", { class: "aw-sa-caption" }, "query"), queries);
+  const { node: stage, top: keys, bottom: queries, links } = tokenStage("aw-sa", BAND,
+    ["keys", "Keys: every token of the sentence, shaded by the chosen token's attention weight"],
+    ["query", "Queries: hover over or focus a token to see what it attends to"]);
   const matrix = s("svg", { class: "aw-sa-matrix", role: "img" });
   const selects = h("span", { class: "aw-sa-selects" });
   const causal = h("input", { type: "checkbox", class: "aw-sa-causal" });
