@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -26,6 +26,37 @@ def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
         bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
         raise ValueError(f"{name} must be {bound}, got {value}")
     return int(value)
+
+
+def check_index(name: str, value: Any, size: int) -> int:
+    """``value`` as an index into a sequence of ``size`` items (an int in ``[0, size)``)."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{name} must be an int (an index), got {type(value).__name__}")
+    if not 0 <= value < size:
+        raise ValueError(f"{name} must be an index in [0, {size}), got {value}")
+    return int(value)
+
+
+def check_tokens(name: str, tokens: Any) -> list[str]:
+    """``tokens`` as a list of strings: a non-empty sequence (not a str) of str."""
+    if isinstance(tokens, str) or not isinstance(tokens, Sequence):
+        raise TypeError(f"{name} must be a list of strings, got {type(tokens).__name__}")
+    bad = [tok for tok in tokens if not isinstance(tok, str)]
+    if bad:
+        raise TypeError(f"{name} must hold only strings; got {type(bad[0]).__name__} {bad[0]!r}")
+    if not tokens:
+        raise ValueError(f"{name} is empty: give at least one token")
+    return list(tokens)
+
+
+def check_positive(name: str, value: Any) -> float:
+    """``value`` as a float, or a clear error unless it is a finite real number > 0."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    x = float(value)
+    if not math.isfinite(x) or x <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return x
 
 
 def check_dropout(value: Any) -> float:
@@ -103,12 +134,7 @@ def check_finite(name: str, x: Any) -> None:
 
 def check_temperature(temperature: Any) -> float:
     """Return ``temperature`` as a float, or raise if it is not a finite number > 0."""
-    if isinstance(temperature, bool) or not isinstance(temperature, Real):
-        raise TypeError(f"temperature must be a real number, got {type(temperature).__name__}")
-    t = float(temperature)
-    if not math.isfinite(t) or t <= 0:
-        raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
-    return t
+    return check_positive("temperature", temperature)
 
 
 def check_qkv(query: Any, keys: Any, values: Any) -> tuple[int, ...]:

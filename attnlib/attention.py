@@ -36,23 +36,34 @@ def attention(query: Any, keys: Any, values: Any, mask: Any = None,
     :class:`~attnlib.scores.Additive` instance, or any callable with the same shapes.
     A query row whose keys are all masked gets zero weights and a zero context.
     """
+    q, k, v, mask, score_fn = checked_inputs(query, keys, values, mask, score, temperature)
+    single = q.ndim == 1
+    if single:
+        q = q[None, :]  # (d,) -> (1, d): one query row
+    scores = np.asarray(score_fn(q, k))  # 1. (..., T_q, T_k)
+    weights = softmax(scores, mask=mask, temperature=temperature)  # 2. (..., T_q, T_k)
+    context = weights @ v  # 3. (..., T_q, T_k) @ (..., T_k, d_v) -> (..., T_q, d_v)
+    if single:
+        return context[0], weights[0]  # (d_v,), (T_k,)
+    return context, weights
+
+
+def checked_inputs(query: Any, keys: Any, values: Any, mask: Any, score: Score,
+                   temperature: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any, Any]:
+    """Every check :func:`attention` makes before it computes, in one place.
+
+    Returns query, keys and values as float arrays, the mask as an array (or None) and the
+    score function; raises a ``TypeError`` or ``ValueError`` that names the bad argument.
+    """
     q = as_float_array("query", query)
     k = as_float_array("keys", keys)
     v = as_float_array("values", values)
-    check_qkv(q, k, v)
+    batch = check_qkv(q, k, v)
     for name, arr in (("query", q), ("keys", k), ("values", v)):
         check_finite(name, arr)
     score_fn = get_score(score)
     check_temperature(temperature)
-    single = q.ndim == 1
-    if single:
-        q = q[None, :]  # (d,) -> (1, d): one query row
-    scores = np.asarray(score_fn(q, k))  # (..., T_q, T_k)
     if mask is not None:
         mask = np.asarray(mask)
-        check_mask(mask, scores.shape[-1:] if single else scores.shape)
-    weights = softmax(scores, mask=mask, temperature=temperature)  # (..., T_q, T_k)
-    context = weights @ v  # (..., T_q, T_k) @ (..., T_k, d_v) -> (..., T_q, d_v)
-    if single:
-        return context[0], weights[0]  # (d_v,), (T_k,)
-    return context, weights
+        check_mask(mask, (k.shape[-2],) if q.ndim == 1 else (*batch, q.shape[-2], k.shape[-2]))
+    return q, k, v, mask, score_fn

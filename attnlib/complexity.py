@@ -36,6 +36,8 @@ from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
+from ._validate import check_int
+from .train import torch_threads
 from .transformer import MultiHeadAttention, causal_mask
 
 
@@ -52,13 +54,13 @@ class TimingConfig:
     seed: int = 0  # initial weights and inputs
 
     def __post_init__(self) -> None:
-        if not self.lengths or any(isinstance(n, bool) or not isinstance(n, int) or n < 1
-                                   for n in self.lengths):
-            raise ValueError(f"lengths must be positive ints, got {self.lengths!r}")
+        if not isinstance(self.lengths, tuple) or not self.lengths:
+            raise ValueError(f"lengths must be a non-empty tuple of ints, got {self.lengths!r}")
+        for n in self.lengths:
+            check_int("each of lengths", n, 1)
         for name in ("d_model", "heads", "batch", "repeats", "threads"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+            check_int(name, getattr(self, name), 1)
+        check_int("seed", self.seed, 0)
         if self.d_model % self.heads:
             raise ValueError(f"d_model={self.d_model} must be divisible by heads={self.heads}")
 
@@ -111,9 +113,7 @@ def time_sequential_vs_parallel(config: TimingConfig = TimingConfig()) -> Timing
     burst of load on a shared machine hits all of them alike; one warm-up round is
     discarded. Forward passes only, without gradients, on ``config.threads`` threads.
     """
-    old_threads = torch.get_num_threads()
-    torch.set_num_threads(config.threads)
-    try:
+    with torch_threads(config.threads):
         torch.manual_seed(config.seed)
         d = config.d_model
         cell, fused = nn.GRUCell(d, d), nn.GRU(d, d, batch_first=True)
@@ -131,8 +131,6 @@ def time_sequential_vs_parallel(config: TimingConfig = TimingConfig()) -> Timing
                         seconds = time_call(lambda: model(x))
                         if r >= 0:
                             out[name][i, r] = seconds
-    finally:
-        torch.set_num_threads(old_threads)
     return Timings(np.array(config.lengths), out["gru_loop"], out["gru_fused"], out["attention"])
 
 

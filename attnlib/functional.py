@@ -7,6 +7,8 @@ The score functions are shared with numpy: see :mod:`attnlib.scores`.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from ._validate import check_finite, check_mask, check_qkv, check_temperature, check_tensor
@@ -47,9 +49,23 @@ def attention(query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor,
 
     query (d,) or (..., T_q, d); keys (..., T_k, d); values (..., T_k, d_v).
     """
+    score_fn = checked_inputs(query, keys, values, mask, score, temperature)
+    single = query.ndim == 1
+    q = query[None, :] if single else query  # (d,) -> (1, d)
+    scores = score_fn(q, keys)  # 1. (..., T_q, T_k)
+    weights = softmax(scores, mask=mask, temperature=temperature)  # 2. (..., T_q, T_k)
+    context = weights @ values  # 3. (..., T_q, d_v)
+    if single:
+        return context[0], weights[0]  # (d_v,), (T_k,)
+    return context, weights
+
+
+def checked_inputs(query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor,
+                   mask: torch.Tensor | None, score: Score, temperature: float) -> Any:
+    """Every check :func:`attention` makes before it computes; returns the score function."""
     for name, x in (("query", query), ("keys", keys), ("values", values)):
         check_tensor(name, x)
-    check_qkv(query, keys, values)
+    batch = check_qkv(query, keys, values)
     if len({query.dtype, keys.dtype, values.dtype}) != 1:
         raise TypeError(f"query, keys and values must share a dtype, got "
                         f"{query.dtype}, {keys.dtype}, {values.dtype}")
@@ -57,15 +73,9 @@ def attention(query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor,
         check_finite(name, x)
     score_fn = get_score(score)
     check_temperature(temperature)
-    single = query.ndim == 1
-    q = query[None, :] if single else query  # (d,) -> (1, d)
-    scores = score_fn(q, keys)  # (..., T_q, T_k)
     if mask is not None:
         if not isinstance(mask, torch.Tensor):
             raise TypeError(f"mask must be a torch.Tensor of dtype bool, got {type(mask).__name__}")
-        check_mask(mask, tuple(scores.shape[-1:]) if single else tuple(scores.shape))
-    weights = softmax(scores, mask=mask, temperature=temperature)  # (..., T_q, T_k)
-    context = weights @ values  # (..., T_q, d_v)
-    if single:
-        return context[0], weights[0]
-    return context, weights
+        T_k = keys.shape[-2]
+        check_mask(mask, (T_k,) if query.ndim == 1 else (*batch, query.shape[-2], T_k))
+    return score_fn

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from . import functional as F
-from ._validate import check_tensor
+from ._validate import check_int, check_tensor
 
 
 def _check_query_keys(query: torch.Tensor, keys: torch.Tensor, d_q: int, d_k: int) -> None:
@@ -45,10 +45,8 @@ class Attention(nn.Module):
 
     def __init__(self, query_size: int, key_size: int) -> None:
         super().__init__()
-        for name, size in (("query_size", query_size), ("key_size", key_size)):
-            if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
-                raise ValueError(f"{name} must be a positive int, got {size!r}")
-        self.query_size, self.key_size = query_size, key_size
+        self.query_size = check_int("query_size", query_size, 1)
+        self.key_size = check_int("key_size", key_size, 1)
 
     def project_keys(self, keys: torch.Tensor) -> torch.Tensor:
         """Hook: the part of the score that depends on the keys only. keys (B, T, d_k)."""
@@ -91,8 +89,7 @@ class AdditiveAttention(Attention):
 
     def __init__(self, query_size: int, key_size: int, hidden_size: int) -> None:
         super().__init__(query_size, key_size)
-        if isinstance(hidden_size, bool) or not isinstance(hidden_size, int) or hidden_size <= 0:
-            raise ValueError(f"hidden_size must be a positive int, got {hidden_size!r}")
+        check_int("hidden_size", hidden_size, 1)
         self.W_q = nn.Linear(query_size, hidden_size, bias=False)
         self.W_k = nn.Linear(key_size, hidden_size, bias=True)  # one bias for the sum W_q s + W_k h
         self.v = nn.Linear(hidden_size, 1, bias=False)

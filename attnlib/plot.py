@@ -1,37 +1,53 @@
-"""Figures the chapters share: weight bars and attention heatmaps.
+"""Figures the chapters share: the book's style, weight bars and attention heatmaps.
 
-Importing this module registers the book's CJK font (a subset of Noto Sans CJK SC
-shipped in ``data/fonts``) with matplotlib and sets a readable default style, so
-Chinese tokens render the same on every machine, with nothing to download.
+:func:`use_book_style` registers the book's CJK font (a subset of Noto Sans CJK SC shipped
+with the library) with matplotlib and sets the book's figure defaults, so Chinese tokens
+render the same on every machine, with nothing to download. Each chapter calls it once;
+:func:`book_style` applies it to a ``with`` block only. Importing this module changes
+nothing.
 """
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Sequence
+from contextlib import contextmanager
+from typing import Iterator, Sequence
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import font_manager
 
-FONT_FILE = Path(__file__).resolve().parent.parent / "data" / "fonts" / "NotoSansSC-attnlib.otf"
+from .resources import data_path
+
+FONT_FILE = data_path("fonts", "NotoSansSC-attnlib.otf")
 FONT_NAME = "Noto Sans CJK SC"
 BLUE, RED, PURPLE, GREEN, GREY = "#0b63c5", "#b3261e", "#6f42c1", "#1a7f37", "#57606a"
 
 
-def use_book_style() -> None:
-    """Register the CJK font and set the figure defaults used throughout the book."""
+def book_rc() -> dict:
+    """The book's matplotlib settings (registers the CJK font they name)."""
     if not FONT_FILE.exists():
         raise FileNotFoundError(f"the book's CJK font is missing: {FONT_FILE} "
                                 "(run scripts/make_font_subset.py to rebuild it)")
     font_manager.fontManager.addfont(str(FONT_FILE))
-    mpl.rcParams.update({
+    return {
         "font.family": ["DejaVu Sans", FONT_NAME],  # Latin from DejaVu, CJK falls back to Noto
         "figure.dpi": 110, "savefig.dpi": 110, "figure.figsize": (6.4, 3.6),
         "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
         "grid.alpha": 0.3, "axes.titlesize": 12, "axes.labelsize": 11,
         "axes.prop_cycle": mpl.cycler(color=[BLUE, RED, GREEN, PURPLE, GREY]),
-    })
+    }
+
+
+def use_book_style() -> None:
+    """Register the CJK font and set the book's figure defaults for this session."""
+    mpl.rcParams.update(book_rc())
+
+
+@contextmanager
+def book_style() -> Iterator[None]:
+    """The book's figure style for the ``with`` block only; the previous settings come back."""
+    with mpl.rc_context(book_rc()):
+        yield
 
 
 def weight_bars(ax: plt.Axes, labels: Sequence[str], weights: np.ndarray,
@@ -78,5 +94,3 @@ def heatmap(ax: plt.Axes, weights: np.ndarray, x_labels: Sequence[str], y_labels
         ax.set_title(title, pad=24)
     return ax
 
-
-use_book_style()

@@ -30,6 +30,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from ._validate import check_dropout, check_int, check_token_ids
+from .model import SequenceModel, SourceReading
 from .nn import AdditiveAttention
 
 
@@ -91,21 +92,7 @@ class Encoder(nn.Module):
         return states, final
 
 
-def _check_batch(src: torch.Tensor, src_lengths: torch.Tensor) -> None:
-    """Raise a clear error unless src (B, T_in) and src_lengths (B,) are valid ids/lengths."""
-    for name, x in (("src", src), ("src_lengths", src_lengths)):
-        if not isinstance(x, torch.Tensor) or x.dtype != torch.int64:
-            raise TypeError(f"{name} must be an int64 torch.Tensor, got "
-                            f"{getattr(x, 'dtype', type(x).__name__)}")
-    if src.ndim != 2 or src_lengths.shape != (src.shape[0],):
-        raise ValueError(f"need src (B, T_in) and src_lengths (B,); got src {tuple(src.shape)}, "
-                         f"src_lengths {tuple(src_lengths.shape)}")
-    if len(src_lengths) and (src_lengths.min() < 1 or src_lengths.max() > src.shape[1]):
-        raise ValueError(f"src_lengths must lie in [1, T_in={src.shape[1]}], got "
-                         f"{src_lengths.tolist()}")
-
-
-class Seq2Seq(nn.Module):
+class Seq2Seq(SequenceModel):
     """Shared encoder–decoder; subclasses choose the context with :meth:`attend`."""
 
     def __init__(self, config: Seq2SeqConfig) -> None:
@@ -133,9 +120,9 @@ class Seq2Seq(nn.Module):
     # -- shared machinery -------------------------------------------------
     def encode(self, src: torch.Tensor, src_lengths: torch.Tensor) -> tuple[Memory, torch.Tensor]:
         """Run the encoder; return the decoder's memory and initial state s_0 (B, hidden)."""
-        _check_batch(src, src_lengths)
+        self.check_batch(src, src_lengths)
         states, final = self.encoder(src, src_lengths)
-        mask = torch.arange(src.shape[1]) < src_lengths[:, None]  # (B, T_in)
+        mask = torch.arange(src.shape[1], device=src.device) < src_lengths[:, None]  # (B, T_in)
         s0 = torch.tanh(self.bridge(final))  # (B, hidden)
         return Memory(states, final, mask, self.project(states)), s0
 
@@ -148,19 +135,19 @@ class Seq2Seq(nn.Module):
         features = torch.cat([state, context, e], dim=-1)  # (B, hidden + enc + embed)
         return self.out(self.dropout(features)), state, weights
 
-    def forward(self, src: torch.Tensor, src_lengths: torch.Tensor, tgt_in: torch.Tensor
-                ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Teacher forcing: logits (B, T_out, V) and weights (B, T_out, T_in) or None."""
+    def forward(self, src: torch.Tensor, src_lengths: torch.Tensor, tgt_in: torch.Tensor,
+                need_weights: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Teacher forcing: logits (B, T_out, V) and weights (B, T_out, T_in) or None
+        (always None without attention, or with ``need_weights=False``)."""
         memory, state = self.encode(src, src_lengths)
-        if not isinstance(tgt_in, torch.Tensor) or tgt_in.ndim != 2 or len(tgt_in) != len(src):
-            raise ValueError(f"tgt_in must be a (B, T_out) tensor with B={len(src)}, got "
-                             f"{tuple(getattr(tgt_in, 'shape', ()))}")
+        self.check_target(tgt_in, len(src))
         logits, weights = [], []
         for t in range(tgt_in.shape[1]):
             step_logits, state, w = self.step(tgt_in[:, t], state, memory)
             logits.append(step_logits)
             weights.append(w)
-        return torch.stack(logits, dim=1), _stack_weights(weights)  # (B, T_out, V)
+        logits = torch.stack(logits, dim=1)  # (B, T_out, V)
+        return logits, _stack_weights(weights) if need_weights else None
 
     @torch.no_grad()
     def greedy_decode(self, src: torch.Tensor, src_lengths: torch.Tensor, max_len: int
@@ -169,9 +156,8 @@ class Seq2Seq(nn.Module):
 
         After a sequence's first EOS its tokens are PAD and its weights are 0.
         """
-        check_int("max_len", max_len, low=1)
+        y = self.start_tokens(src, max_len)  # (B,) SOS
         memory, state = self.encode(src, src_lengths)
-        y = torch.full((len(src),), self.config.sos_id)  # (B,)
         tokens, weights = [], []
         for _ in range(max_len):
             step_logits, state, w = self.step(y, state, memory)
@@ -179,12 +165,22 @@ class Seq2Seq(nn.Module):
             tokens.append(y)
             weights.append(w)
         tokens = torch.stack(tokens, dim=1)  # (B, max_len)
-        is_eos = (tokens == self.config.eos_id).long()
-        after_eos = (is_eos.cumsum(dim=1) - is_eos) > 0  # (B, max_len) strictly after the first EOS
+        after_eos = self.after_eos(tokens)  # (B, max_len)
         weights = _stack_weights(weights)
         if weights is not None:
             weights = weights.masked_fill(after_eos[..., None], 0.0)
         return tokens.masked_fill(after_eos, self.config.pad_id), weights
+
+    @torch.no_grad()
+    def read_source(self, src: torch.Tensor, src_lengths: torch.Tensor,
+                    attention: torch.Tensor | None) -> SourceReading:
+        """The encoder states, the weights (B, T_out, T_in) or None, and each step's context:
+        the weighted average of the states, or the one vector c at every step without attention."""
+        memory, _ = self.encode(src, src_lengths)
+        if attention is None:  # the fixed vector: c at every step
+            return SourceReading(memory.states, None, memory.final[:, None, :])  # (B, 1, enc)
+        contexts = attention @ memory.states  # (B, T_out, T_in) @ (B, T_in, enc) -> (B, T_out, enc)
+        return SourceReading(memory.states, attention, contexts)
 
 
 def _stack_weights(weights: list[torch.Tensor | None]) -> torch.Tensor | None:

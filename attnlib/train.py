@@ -1,31 +1,34 @@
 """A deterministic training loop and the metrics the chapters report.
 
 Determinism: :func:`seed_everything` fixes Python's, numpy's and torch's random
-generators and torch's thread count. Seed *before* building the model (its
-initial weights are random), then train on a seeded batch stream: the same
-seed gives the same loss curve, bit for bit, as long as the run stops on its
-step budget. A time budget (``TrainConfig.time_budget``) depends on the
-machine's speed, so runs that hit it are not reproducible.
+generators, and :func:`train` runs on a fixed number of threads (restored after).
+Seed *before* building the model (its initial weights are random), then train on a
+seeded batch stream: the same seed gives the same loss curve, bit for bit, on the
+same CPU, as long as the run stops on its step budget. A time budget
+(``TrainConfig.time_budget``) depends on the machine's speed, so runs that hit it are
+not reproducible. Any :class:`~attnlib.model.SequenceModel` trains here: the GRUs of
+chapters 1 and 4 and the Transformer of chapter 5.
 
 Metrics compare predicted tokens ``pred (B, T)`` with the targets ``target (B, T)``
 position by position, ignoring the target's padding.
 """
 from __future__ import annotations
 
-import os
 import random
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .data.synthetic import Batch
-from .seq2seq import Seq2Seq
+from ._validate import check_int, check_positive
+from .batch import Batch
+from .model import SequenceModel
 
 
 @dataclass(frozen=True)
@@ -40,14 +43,11 @@ class TrainConfig:
     time_budget: float | None = None  # seconds; stop early when exceeded (not reproducible)
 
     def __post_init__(self) -> None:
-        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1:
-            raise ValueError(f"steps must be a positive int, got {self.steps!r}")
-        if isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 1:
-            raise ValueError(f"threads must be a positive int, got {self.threads!r}")
+        check_int("steps", self.steps, 1)
+        check_int("seed", self.seed, 0)
+        check_int("threads", self.threads, 1)
         for name in ("lr", "clip") + (("time_budget",) if self.time_budget is not None else ()):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise ValueError(f"{name} must be a number > 0, got {value!r}")
+            check_positive(name, getattr(self, name))
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,22 +59,31 @@ class TrainResult:
     seconds: float  # wall time of the loop
 
 
-def seed_everything(seed: int, threads: int = 1) -> None:
-    """Seed Python, numpy and torch, and fix torch's thread count."""
+def seed_everything(seed: int) -> None:
+    """Seed Python's, numpy's and torch's global random generators."""
+    check_int("seed", seed, 0)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-    torch.set_num_threads(threads)
 
 
-def show_progress(progress: bool | None = None) -> bool:
-    """Whether to draw a progress bar: ``progress`` if given; never if ``$NBVAL`` is set;
-    otherwise only in an IPython kernel or on a terminal."""
-    if progress is not None:
-        return progress
-    if os.environ.get("NBVAL"):
-        return False
-    return "ipykernel" in sys.modules or sys.stderr.isatty()
+@contextmanager
+def torch_threads(threads: int) -> Iterator[None]:
+    """Run the block on ``threads`` torch threads, then restore the previous count."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(check_int("threads", threads, 1))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def progress_bar(total: int, progress: bool | None = None) -> tqdm:
+    """A tqdm bar over ``total`` steps. ``progress=None`` draws one in a notebook or on a
+    terminal, unless the environment sets ``TQDM_DISABLE`` (tqdm's own switch)."""
+    if progress is None and ("ipykernel" in sys.modules or sys.stderr.isatty()):
+        return tqdm(total=total, leave=False)  # tqdm applies TQDM_DISABLE itself
+    return tqdm(total=total, leave=False, disable=not progress)
 
 
 def sequence_loss(logits: torch.Tensor, target: torch.Tensor, pad_id: int) -> torch.Tensor:
@@ -83,22 +92,33 @@ def sequence_loss(logits: torch.Tensor, target: torch.Tensor, pad_id: int) -> to
                                        ignore_index=pad_id)
 
 
-def train(model: Seq2Seq, batches: Iterable[Batch], config: TrainConfig = TrainConfig(),
+def train(model: SequenceModel, batches: Iterable[Batch], config: TrainConfig = TrainConfig(),
           progress: bool | None = None) -> TrainResult:
     """Train ``model`` with Adam on up to ``config.steps`` batches; return the loss curve.
 
     Each step: teacher-forced forward pass, cross-entropy, backward pass, clip the
-    gradient norm to ``config.clip``, Adam update.
+    gradient norm to ``config.clip``, Adam update. Runs on ``config.threads`` torch
+    threads (the previous count is restored afterwards).
     """
-    seed_everything(config.seed, config.threads)
+    check_model(model)
+    with torch_threads(config.threads):
+        return _train(model, batches, config, progress)
+
+
+def _train(model: SequenceModel, batches: Iterable[Batch], config: TrainConfig,
+           progress: bool | None) -> TrainResult:
+    """The loop behind :func:`train`."""
+    seed_everything(config.seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     pad_id = model.config.pad_id
+    device = next(model.parameters()).device
     losses = []
     model.train()
     start = time.perf_counter()
-    with tqdm(total=config.steps, disable=not show_progress(progress), leave=False) as bar:
+    with progress_bar(config.steps, progress) as bar:
         for batch in batches:
-            logits, _ = model(batch.src, batch.src_lengths, batch.tgt_in)
+            batch = batch.to(device)
+            logits, _ = model(batch.src, batch.src_lengths, batch.tgt_in, need_weights=False)
             loss = sequence_loss(logits, batch.tgt_out, pad_id)
             optimizer.zero_grad()
             loss.backward()
@@ -115,16 +135,25 @@ def train(model: Seq2Seq, batches: Iterable[Batch], config: TrainConfig = TrainC
     return TrainResult(np.array(losses), len(losses), time.perf_counter() - start)
 
 
+def check_model(model: object) -> SequenceModel:
+    """``model`` if it is one of the book's sequence models, else a clear TypeError."""
+    if not isinstance(model, SequenceModel):
+        raise TypeError(f"model must be an attnlib.model.SequenceModel (e.g. AttentionSeq2Seq "
+                        f"or Transformer), got {type(model).__name__}")
+    return model
+
+
 @torch.no_grad()
-def predict(model: Seq2Seq, batch: Batch, teacher_forcing: bool = False
-            ) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Predicted tokens (B, T_out) for a batch, and the attention weights or None.
+def predict(model: SequenceModel, batch: Batch, teacher_forcing: bool = False
+            ) -> tuple[torch.Tensor, Any]:
+    """Predicted tokens (B, T_out) for a batch, and the model's attention (None without).
 
     By default the model decodes greedily, feeding back its own tokens, so one
     mistake can derail the rest. With ``teacher_forcing=True`` it reads the true
     previous tokens and each position is judged on its own.
     """
-    model.eval()
+    check_model(model).eval()
+    batch = batch.to(next(model.parameters()).device)
     if teacher_forcing:
         logits, weights = model(batch.src, batch.src_lengths, batch.tgt_in)  # (B, T_out, V)
         return logits.argmax(dim=-1), weights
@@ -169,7 +198,7 @@ def accuracy_by_position(pred: torch.Tensor, target: torch.Tensor, pad_id: int =
     """
     correct, real = _correct(pred, target, pad_id)
     if positions is None:
-        positions = torch.arange(target.shape[1]).expand_as(target)  # (B, T)
+        positions = torch.arange(target.shape[1], device=target.device).expand_as(target)  # (B, T)
     keep = real & (positions >= 0)
     return _ratio_by(positions[keep], correct[keep], int(positions.max()) + 1)
 

@@ -16,8 +16,9 @@ The pieces, from small to large:
   :mod:`attnlib.functional`; torch's ``nn.MultiheadAttention`` uses the opposite);
 * :class:`SelfAttention` (one head) and :class:`MultiHeadAttention` (``h`` heads);
 * :class:`EncoderBlock` and :class:`DecoderBlock`, post-norm (the paper) or pre-norm (most code);
-* :class:`Encoder`, :class:`Decoder` and :class:`Transformer`, a tiny encoder–decoder with the
-  same interface as :class:`attnlib.seq2seq.Seq2Seq`, so :func:`attnlib.train.train` trains it.
+* :class:`Encoder`, :class:`Decoder` and :class:`Transformer`, a tiny encoder–decoder that is
+  a :class:`~attnlib.model.SequenceModel` like the GRUs, so :func:`attnlib.train.train` trains
+  it and :mod:`attnlib.translate` translates with it.
 
 Every attention layer returns its weights, per head, so every layer can be plotted.
 Shapes: ``B`` batch, ``T`` positions (``T_q`` queries, ``T_k`` keys), ``h`` heads,
@@ -34,6 +35,7 @@ from torch import nn
 
 from . import functional as F
 from ._validate import check_dropout, check_int, check_tensor, check_token_ids
+from .model import SequenceModel, SourceReading
 from .scores import scaled_dot
 
 ACTIVATIONS = ("relu", "gelu")
@@ -256,19 +258,42 @@ class MultiHeadAttention(nn.Module):
         k = self.split_heads(self.W_k(key))  # (B, h, T_k, d_k)
         return scaled_dot(q, k)  # q k^T / sqrt(d_k): (B, h, T_q, T_k)
 
-    def forward(self, query: torch.Tensor, key: torch.Tensor,
-                value: torch.Tensor, mask: torch.Tensor | None = None
-                ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Return ``(output (B, T_q, d_model), weights (B, h, T_q, T_k))``."""
-        _check_qkv(query, key, value, self.heads * self.d_k)
+    def forward(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
+                mask: torch.Tensor | None = None, need_weights: bool = True
+                ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Return ``(output (B, T_q, d_model), weights (B, h, T_q, T_k))``.
+
+        ``need_weights=False`` computes the same output with torch's fused kernel
+        (:meth:`fused`) and returns ``None`` for the weights: faster, for training.
+        """
+        mask = self.checked_mask(query, key, value, mask)  # (B, 1, T_q, T_k): every head
+        if not need_weights:
+            return self.fused(query, key, value, mask), None
         scores = self.scores(query, key)  # 1. (B, h, T_q, T_k)
-        if mask is not None:  # (.., T_q, T_k) -> (.., 1, T_q, T_k): all heads
-            mask = _check_mask(mask, query, key).unsqueeze(-3)
         weights = F.softmax(scores, mask=mask)  # 2. (B, h, T_q, T_k)
         v = self.split_heads(self.W_v(value))  # (B, h, T_k, d_k)
         context = self.dropout(weights) @ v  # 3. (B, h, T_q, d_k)
-        out = self.W_o(self.merge_heads(context))  # (B, T_q, d_model)
-        return out, weights
+        return self.W_o(self.merge_heads(context)), weights  # (B, T_q, d_model)
+
+    def fused(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
+              mask: torch.Tensor | None) -> torch.Tensor:
+        """The same three steps in ``torch.nn.functional.scaled_dot_product_attention``, which
+        never stores the weights: output (B, T_q, d_model). ``mask`` is (B, 1, T_q, T_k) or None."""
+        q = self.split_heads(self.W_q(query))  # (B, h, T_q, d_k)
+        k = self.split_heads(self.W_k(key))  # (B, h, T_k, d_k)
+        v = self.split_heads(self.W_v(value))  # (B, h, T_k, d_k)
+        p = self.dropout.p if self.training else 0.0
+        context = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
+        return self.W_o(self.merge_heads(context))  # (B, h, T_q, d_k) -> (B, T_q, d_model)
+
+    def checked_mask(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
+                     mask: torch.Tensor | None) -> torch.Tensor | None:
+        """Check the inputs' shapes and the mask; the mask with a heads axis, or None.
+
+        mask broadcastable to (B, T_q, T_k) -> (B, 1, T_q, T_k).
+        """
+        _check_qkv(query, key, value, self.heads * self.d_k)
+        return None if mask is None else _check_mask(mask, query, key).unsqueeze(-3)
 
     @classmethod
     def from_torch(cls, mha: nn.MultiheadAttention) -> "MultiHeadAttention":
@@ -372,11 +397,11 @@ class EncoderBlock(nn.Module):
         self.attention = MultiHeadAttention(config.d_model, config.heads, config.dropout)
         self.sub1, self.ff, self.sub2 = _Sublayer(config), FeedForward(config), _Sublayer(config)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None
-                ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Return ``(x (B, T, d_model), weights (B, h, T, T))``."""
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None, need_weights: bool = True
+                ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Return ``(x (B, T, d_model), weights (B, h, T, T) or None)``."""
         a = self.sub1.input(x)  # (B, T, d_model)
-        attended, weights = self.attention(a, a, a, mask)  # all see all
+        attended, weights = self.attention(a, a, a, mask, need_weights)  # all see all
         x = self.sub1.output(x, attended)
         x = self.sub2.output(x, self.ff(self.sub2.input(x)))  # per position
         return x, weights
@@ -427,14 +452,14 @@ class DecoderBlock(nn.Module):
 
     def forward(self, y: torch.Tensor, memory: torch.Tensor,
                 self_mask: torch.Tensor | None = None,
-                memory_mask: torch.Tensor | None = None
-                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Return ``(y, self-attention weights, cross-attention weights)``."""
+                memory_mask: torch.Tensor | None = None, need_weights: bool = True
+                ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+        """Return ``(y, self-attention weights, cross-attention weights)`` (None, None: not needed)."""
         a = self.sub1.input(y)  # (B, T_out, d_model)
-        attended, self_w = self.self_attention(a, a, a, self_mask)  # causal
+        attended, self_w = self.self_attention(a, a, a, self_mask, need_weights)  # causal
         y = self.sub1.output(y, attended)
         b = self.sub2.input(y)  # queries: the target; keys, values: the source
-        read, cross_w = self.cross_attention(b, memory, memory, memory_mask)
+        read, cross_w = self.cross_attention(b, memory, memory, memory_mask, need_weights)
         y = self.sub2.output(y, read)
         y = self.sub3.output(y, self.ff(self.sub3.input(y)))
         return y, self_w, cross_w
@@ -489,14 +514,14 @@ class Encoder(nn.Module):
         self.blocks = nn.ModuleList(EncoderBlock(config.block) for _ in range(config.layers))
         self.norm = nn.LayerNorm(config.d_model) if config.norm_first else nn.Identity()
 
-    def forward(self, src: torch.Tensor, src_lengths: torch.Tensor
-                ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    def forward(self, src: torch.Tensor, src_lengths: torch.Tensor, need_weights: bool = True
+                ) -> tuple[torch.Tensor, list[torch.Tensor | None]]:
         """Return ``(memory (B, T_in, d_model), weights per layer)``."""
         _check_ids("src", src, self.config.src_vocab, self.config.max_len)
         x, mask = self.embedding(src), padding_mask(src_lengths, src.shape[1])  # (B, T, d), (B, 1, T)
         weights = []
         for block in self.blocks:
-            x, w = block(x, mask)
+            x, w = block(x, mask, need_weights)
             weights.append(w)
         return self.norm(x), weights
 
@@ -530,15 +555,16 @@ class Decoder(nn.Module):
         self.norm = nn.LayerNorm(config.d_model) if config.norm_first else nn.Identity()
         self.out = nn.Linear(config.d_model, config.tgt_vocab)
 
-    def forward(self, tgt_in: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor
-                ) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]:
+    def forward(self, tgt_in: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor,
+                need_weights: bool = True
+                ) -> tuple[torch.Tensor, list[torch.Tensor | None], list[torch.Tensor | None]]:
         """Return ``(logits, self-attention weights, cross-attention weights)``."""
         _check_ids("tgt_in", tgt_in, self.config.tgt_vocab, self.config.max_len)
         y = self.embedding(tgt_in)  # (B, T_out, d_model)
         causal = causal_mask(tgt_in.shape[1], device=tgt_in.device)  # (T_out, T_out)
         self_weights, cross_weights = [], []
         for block in self.blocks:
-            y, ws, wc = block(y, memory, causal, memory_mask)
+            y, ws, wc = block(y, memory, causal, memory_mask, need_weights)
             self_weights.append(ws)
             cross_weights.append(wc)
         return self.out(self.norm(y)), self_weights, cross_weights
@@ -552,8 +578,8 @@ class AttentionMaps(NamedTuple):
     cross: list[torch.Tensor]  # [(B, h, T_out, T_in)] target positions reading the source
 
 
-class Transformer(nn.Module):
-    """A tiny encoder–decoder Transformer with the interface of :class:`attnlib.seq2seq.Seq2Seq`.
+class Transformer(SequenceModel):
+    """A tiny encoder–decoder Transformer, a :class:`~attnlib.model.SequenceModel` like the GRUs.
 
     ``model(src, src_lengths, tgt_in)`` gives logits (B, T_out, tgt_vocab) with teacher forcing,
     and :meth:`greedy_decode` writes a translation token by token. Both also return
@@ -569,20 +595,22 @@ class Transformer(nn.Module):
         self.encoder = Encoder(config)
         self.decoder = Decoder(config)
 
-    def encode(self, src: torch.Tensor, src_lengths: torch.Tensor
-               ) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+    def encode(self, src: torch.Tensor, src_lengths: torch.Tensor, need_weights: bool = True
+               ) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor | None]]:
         """memory (B, T_in, d_model), its mask (B, 1, T_in), encoder weights per layer."""
-        memory, weights = self.encoder(src, src_lengths)
+        self.check_batch(src, src_lengths)
+        memory, weights = self.encoder(src, src_lengths, need_weights)
         return memory, padding_mask(src_lengths, src.shape[1]), weights
 
-    def forward(self, src: torch.Tensor, src_lengths: torch.Tensor, tgt_in: torch.Tensor
-                ) -> tuple[torch.Tensor, AttentionMaps]:
-        """Teacher forcing: logits (B, T_out, tgt_vocab) and every layer's attention weights."""
-        memory, memory_mask, enc_w = self.encode(src, src_lengths)
-        if not isinstance(tgt_in, torch.Tensor) or tgt_in.ndim != 2 or len(tgt_in) != len(src):
-            raise ValueError(f"tgt_in must be a (B, T_out) tensor with B={len(src)}, got "
-                             f"{tuple(getattr(tgt_in, 'shape', ()))}")
-        logits, self_w, cross_w = self.decoder(tgt_in, memory, memory_mask)
+    def forward(self, src: torch.Tensor, src_lengths: torch.Tensor, tgt_in: torch.Tensor,
+                need_weights: bool = True) -> tuple[torch.Tensor, AttentionMaps | None]:
+        """Teacher forcing: logits (B, T_out, tgt_vocab) and every layer's attention weights
+        (None with ``need_weights=False``: torch's fused attention kernel, for training)."""
+        memory, memory_mask, enc_w = self.encode(src, src_lengths, need_weights)
+        self.check_target(tgt_in, len(src))
+        logits, self_w, cross_w = self.decoder(tgt_in, memory, memory_mask, need_weights)
+        if not need_weights:
+            return logits, None
         return logits, AttentionMaps(enc_w, self_w, cross_w)
 
     @torch.no_grad()
@@ -593,13 +621,26 @@ class Transformer(nn.Module):
         The encoder runs once; the decoder re-reads the whole prefix at every step (no cache:
         simple, and cheap at these lengths). The maps are those of the last step's pass.
         """
-        check_int("max_len", max_len, low=1)
+        ys = self.start_tokens(src, max_len)[:, None]  # (B, 1) SOS
         memory, memory_mask, enc_w = self.encode(src, src_lengths)
-        ys = torch.full((len(src), 1), self.config.sos_id, dtype=torch.int64)  # (B, 1)
-        for _ in range(max_len):
-            logits, self_w, cross_w = self.decoder(ys, memory, memory_mask)  # (B, t, V)
+        for t in range(max_len):
+            last = t == max_len - 1  # only the last pass keeps its weights (they cover every step)
+            logits, self_w, cross_w = self.decoder(ys, memory, memory_mask, last)  # (B, t, V)
             ys = torch.cat([ys, logits[:, -1].argmax(dim=-1, keepdim=True)], dim=1)  # (B, t + 1)
         tokens = ys[:, 1:]  # (B, max_len) without SOS
-        is_eos = (tokens == self.config.eos_id).long()
-        after_eos = (is_eos.cumsum(dim=1) - is_eos) > 0  # (B, max_len) strictly after the first EOS
-        return tokens.masked_fill(after_eos, self.config.pad_id), AttentionMaps(enc_w, self_w, cross_w)
+        tokens = tokens.masked_fill(self.after_eos(tokens), self.config.pad_id)
+        return tokens, AttentionMaps(enc_w, self_w, cross_w)
+
+    @torch.no_grad()
+    def read_source(self, src: torch.Tensor, src_lengths: torch.Tensor,
+                    attention: AttentionMaps) -> SourceReading:
+        """The encoder's memory (the states), and as one alignment per sentence the **last
+        decoder layer's cross-attention averaged over its heads**, (B, T_out, T_in); the
+        contexts are that average's weighted sums of the memory (each head really reads its
+        own projection of it)."""
+        if not isinstance(attention, AttentionMaps):
+            raise TypeError(f"attention must be the AttentionMaps of a forward pass or of "
+                            f"greedy_decode, got {type(attention).__name__}")
+        memory, _, _ = self.encode(src, src_lengths)
+        weights = attention.cross[-1].mean(dim=1)  # (B, h, T_out, T_in) -> (B, T_out, T_in)
+        return SourceReading(memory, weights, weights @ memory)  # contexts (B, T_out, d_model)

@@ -36,7 +36,8 @@ import torch
 from .data.corpus import (SPECIALS, UNK, Pair, Splits, Vocab, collate, encode_pairs,
                           filter_by_length, load_pairs, normalize_chinese, split_pairs,
                           tokenize_chinese)
-from .data.synthetic import EOS, Batch
+from .batch import EOS, Batch
+from .resources import data_path
 from .seq2seq import AttentionSeq2Seq, FixedContextSeq2Seq, Seq2Seq, Seq2SeqConfig
 from .train import TrainConfig
 
@@ -47,7 +48,7 @@ __all__ = [
     "vocab_digest",
 ]
 
-WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "data" / "weights"
+WEIGHTS_DIR = data_path("weights")
 MODEL_KINDS = ("attention", "fixed")  # AttentionSeq2Seq, FixedContextSeq2Seq
 _MODELS = {"attention": AttentionSeq2Seq, "fixed": FixedContextSeq2Seq}
 EOS_TOKEN = SPECIALS[EOS]

@@ -64,7 +64,7 @@ def main() -> None:
     print(f"settings: {vars(a)}")
     print(f"{'length':>12}: " + " ".join(f"{n:4d}" for n in range(a.min_len, a.eval_max_len + 1)))
     for Model in (FixedContextSeq2Seq, AttentionSeq2Seq):
-        seed_everything(a.seed, a.threads)
+        seed_everything(a.seed)
         model = Model(config)
         result = train(model, train_task.batches(a.batch, seed=a.seed),
                        TrainConfig(steps=a.steps, lr=a.lr, seed=a.seed, threads=a.threads),

@@ -6,6 +6,11 @@ it imports), re-run it here and commit the result:
 
     .venv/bin/python scripts/execute_notebooks.py notebooks/03_qkv_recipe.ipynb
 
+Every kernel runs under the book's pinned numerics (``scripts/numerics.env``: one
+instruction-set level for torch, MKL, oneDNN and numpy, one thread), the setting
+``scripts/test.sh`` checks the outputs under, so the committed digits are the same
+whatever CPU wrote them.
+
 With no argument, every notebook in ``notebooks/`` is run. Each run's wall time is
 printed and recorded in ``notebooks/runtimes.json`` with the machine it was measured on;
 the book shows it at the top of each chapter (``book/_ext/attnbook.py``).
@@ -21,11 +26,14 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from numerics import pinned_settings
+
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIMES = ROOT / "notebooks" / "runtimes.json"
-# Committed outputs must match what `pytest --nbval` sees: both run with NBVAL set, so
-# training progress bars (tqdm, whose text varies from run to run) stay quiet.
-os.environ["NBVAL"] = "1"
+# Committed outputs must match what `pytest --nbval` sees: both run with TQDM_DISABLE set,
+# so training progress bars (tqdm, whose text varies from run to run) stay quiet.
+os.environ["TQDM_DISABLE"] = "1"
+os.environ.update(pinned_settings())  # the kernels inherit this environment
 
 
 def run(path: Path) -> float:

@@ -66,7 +66,7 @@ def test_project_2d_is_affine_scaled_and_handles_degenerate_states():
 
 def test_step_and_example_are_validated(examples):
     w = AlignmentExplorer(examples)
-    with pytest.raises(traitlets.TraitError, match=r"step must be in \[0, 8\)"):
+    with pytest.raises(traitlets.TraitError, match=r"step must be an index in \[0, 8\)"):
         w.step = 8
     with pytest.raises(traitlets.TraitError, match="example"):
         w.example = 2

@@ -7,6 +7,7 @@ import traitlets
 
 from widget_payload import page_payload
 
+from attnlib.widgets._base import rounded
 from attnlib import softmax
 from attnlib.widgets import FocusExplorer
 
@@ -109,8 +110,8 @@ def test_mimebundle_has_widget_view_and_self_contained_html():
     assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == w.model_id
     html, state = payload(w)
     assert state["state"]["source_tokens"] == SRC and state["state"]["target_tokens"] == TGT
-    assert state["state"]["scores"] == SCORES.tolist() and state["state"]["selected"] == 5
-    assert state["state"]["weights"] == w.weights
+    assert state["state"]["scores"] == rounded(SCORES.tolist()) and state["state"]["selected"] == 5
+    assert state["state"]["weights"] == rounded(w.weights)
     assert "export default" in state["esm"] and "function softmax" in state["esm"]
     assert "http" not in html.replace("http://www.w3.org/2000/svg", "")
 

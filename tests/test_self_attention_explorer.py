@@ -8,6 +8,7 @@ import traitlets
 
 from widget_payload import page_payload
 
+from attnlib.widgets._base import rounded
 from attnlib import functional as F
 from attnlib import softmax
 from attnlib.widgets import SelfAttentionExplorer
@@ -40,8 +41,11 @@ def test_causal_weights_renormalise_the_same_scores(layer, head, selected):
     assert (weights[selected + 1:] == 0).all() and np.isclose(weights.sum(), 1.0)
     open_weights = softmax(SCORES[layer, head, selected])
     np.testing.assert_allclose(weights[:selected + 1], open_weights[:selected + 1] / open_weights[:selected + 1].sum())
+    mask = np.arange(8) <= selected
+    np.testing.assert_array_equal(weights, softmax(SCORES[layer, head, selected], mask=mask))
     row = torch.tensor(SCORES[layer, head, selected])
-    np.testing.assert_allclose(weights, F.softmax(row, mask=torch.arange(8) <= selected).numpy(), atol=0, rtol=0)
+    np.testing.assert_allclose(weights, F.softmax(row, mask=torch.arange(8) <= selected).numpy(),
+                               rtol=0, atol=1e-15)
 
 
 def test_changing_a_trait_recomputes():
@@ -76,9 +80,9 @@ def test_sentences_and_scores_can_be_replaced_together():
     (dict(tokens=TOKENS, scores=SCORES[0]), ValueError, "(layers, heads, T, T)"),
     (dict(tokens=TOKENS, scores=np.full((1, 1, 8, 8), np.nan)), ValueError, "NaN"),
     (dict(tokens=TOKENS, scores=[["x"]]), TypeError, "real numbers"),
-    (dict(tokens=TOKENS, scores=SCORES, layer=2), ValueError, "layer must be in [0, 2)"),
-    (dict(tokens=TOKENS, scores=SCORES, head=-1), ValueError, "head must be in [0, 3)"),
-    (dict(tokens=TOKENS, scores=SCORES, selected=8), ValueError, "selected must be in [0, 8)"),
+    (dict(tokens=TOKENS, scores=SCORES, layer=2), ValueError, "layer must be an index in [0, 2)"),
+    (dict(tokens=TOKENS, scores=SCORES, head=-1), ValueError, "head must be an index in [0, 3)"),
+    (dict(tokens=TOKENS, scores=SCORES, selected=8), ValueError, "selected must be an index in [0, 8)"),
     (dict(tokens=TOKENS, scores=SCORES, selected=1.0), TypeError, "selected must be an int"),
     (dict(tokens=TOKENS, scores=SCORES, causal="yes"), TypeError, "causal must be a bool"),
 ])
@@ -105,8 +109,8 @@ def test_mimebundle_has_widget_view_deterministic_repr_and_self_contained_html()
     assert repr(w) == data["text/plain"] == repr(SelfAttentionExplorer(TOKENS, SCORES, selected=4))
     assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == w.model_id
     html, state = payload(w)
-    assert state["state"]["tokens"] == TOKENS and state["state"]["weights"] == w.weights
-    assert state["state"]["scores"] == SCORES.tolist() and state["state"]["causal"] is False
+    assert state["state"]["tokens"] == TOKENS and state["state"]["weights"] == rounded(w.weights)
+    assert state["state"]["scores"] == rounded(SCORES.tolist()) and state["state"]["causal"] is False
     assert "export default" in state["esm"] and "function softmax" in state["esm"]
     assert "queryWeights" in state["esm"] and ".aw-sa-stage" in html
     assert "http" not in html.replace("http://www.w3.org/2000/svg", "")

@@ -1,5 +1,9 @@
 """Training loop (determinism, budgets, quiet output) and metrics on hand-made examples."""
 import math
+import os
+import subprocess
+import sys
+import types
 
 import numpy as np
 import pytest
@@ -8,7 +12,7 @@ import torch
 from attnlib.data import EOS, PAD, SequenceTask
 from attnlib.seq2seq import AttentionSeq2Seq, FixedContextSeq2Seq, Seq2SeqConfig
 from attnlib.train import (TrainConfig, accuracy_by_length, accuracy_by_position, exact_match,
-                           predict, seed_everything, show_progress, token_accuracy, train)
+                           predict, progress_bar, seed_everything, token_accuracy, torch_threads, train)
 
 TASK = SequenceTask("reverse", vocab_size=8, min_len=2, max_len=4)
 CONFIG = Seq2SeqConfig(8, 8, embed=8, hidden=16, attention_hidden=8, dropout=0.1)
@@ -44,21 +48,42 @@ def test_time_budget_stops_early():
     assert 1 <= result.steps < 10_000 and len(result.losses) == result.steps
 
 
-def test_no_output_when_progress_is_off_or_nbval_is_set(capsys, monkeypatch):
+def test_no_output_when_progress_is_off_or_tqdm_is_disabled(capsys, monkeypatch):
     run(steps=3)
     assert capsys.readouterr() == ("", "")
-    monkeypatch.setenv("NBVAL", "1")
-    assert show_progress(None) is False and show_progress(True) is True
-    monkeypatch.delenv("NBVAL")
-    assert show_progress(False) is False
+    assert progress_bar(3, True).disable is False and progress_bar(3, False).disable is True
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))  # "a notebook"
+    assert progress_bar(3, None).disable is False
+    # TQDM_DISABLE is tqdm's own switch, read when tqdm is imported: try it in a fresh process
+    code = ("import sys, types; sys.modules['ipykernel'] = types.ModuleType('ipykernel'); "
+            "from attnlib.train import progress_bar; print(progress_bar(3, None).disable)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "TQDM_DISABLE": "1"}).stdout
+    assert out.split() == ["True"]
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(steps=0), "steps"), (dict(steps=2.5), "steps"), (dict(lr=0.0), "lr"),
-    (dict(clip=-1.0), "clip"), (dict(threads=0), "threads"), (dict(time_budget=0), "time_budget"),
+def test_train_restores_the_thread_count():
+    before = torch.get_num_threads()
+    with torch_threads(before + 1):
+        assert torch.get_num_threads() == before + 1
+    assert torch.get_num_threads() == before
+    run(steps=2)  # TrainConfig.threads = 1 while it trains
+    assert torch.get_num_threads() == before
+
+
+def test_train_refuses_what_is_not_a_sequence_model():
+    with pytest.raises(TypeError, match="SequenceModel"):
+        train(torch.nn.Linear(2, 2), TASK.batches(4, seed=0), TrainConfig(steps=1))
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(steps=0), ValueError, "steps"), (dict(steps=2.5), TypeError, "steps"),
+    (dict(lr=0.0), ValueError, "lr"), (dict(clip=-1.0), ValueError, "clip"),
+    (dict(threads=0), ValueError, "threads"), (dict(time_budget=0), ValueError, "time_budget"),
+    (dict(seed=-1), ValueError, "seed"), (dict(lr="fast"), TypeError, "lr"),
 ])
-def test_bad_train_config(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+def test_bad_train_config(kwargs, error, match):
+    with pytest.raises(error, match=match):
         TrainConfig(**kwargs)
 
 

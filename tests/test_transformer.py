@@ -378,3 +378,38 @@ def test_exercise_checkers_accept_right_answers_and_explain_wrong_ones():
     assert check("5.5", lambda x, W_q, W_k, W_v: F.attention(x @ W_q, x @ W_k, x @ W_v,
                                                              mask=causal_mask(len(x))))
     assert "raised" in check("5.5", lambda *a: 1 / 0).message
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("masked", ["none", "padding", "causal"])
+def test_fused_path_gives_the_weights_path_output(seed, masked):
+    torch.manual_seed(seed)
+    mha = MultiHeadAttention(32, 4).double()
+    x = torch.randn(3, 7, 32, dtype=torch.float64)
+    mask = {"none": None, "padding": padding_mask(torch.tensor([7, 3, 1]), 7),
+            "causal": causal_mask(7)}[masked]
+    out, weights = mha(x, x, x, mask)
+    fused, none = mha(x, x, x, mask, need_weights=False)
+    assert none is None and weights is not None
+    torch.testing.assert_close(fused, out, rtol=0, atol=1e-12)
+
+
+def test_fully_masked_rows_agree_on_both_paths():
+    torch.manual_seed(0)
+    mha = MultiHeadAttention(8, 2).double()
+    x = torch.randn(1, 3, 8, dtype=torch.float64)
+    mask = torch.tensor([[[True, True, False], [False, False, False], [True, False, False]]])
+    out, weights = mha(x, x, x, mask)
+    fused, _ = mha(x, x, x, mask, need_weights=False)
+    assert weights[0, :, 1].abs().sum() == 0  # the blocked row reads nothing ...
+    torch.testing.assert_close(fused, out, rtol=0, atol=1e-12)  # ... on both paths, never NaN
+
+
+def test_transformer_logits_do_not_depend_on_keeping_the_weights():
+    torch.manual_seed(0)
+    model = Transformer(TransformerConfig(12, 12, d_model=16, heads=2, d_ff=32, layers=2)).double()
+    batch = SequenceTask("copy", vocab_size=12, min_len=2, max_len=6).sample(5, seed=1)
+    logits, maps = model(batch.src, batch.src_lengths, batch.tgt_in)
+    fast, none = model(batch.src, batch.src_lengths, batch.tgt_in, need_weights=False)
+    assert none is None and isinstance(maps, AttentionMaps)
+    torch.testing.assert_close(fast, logits, rtol=0, atol=1e-12)

@@ -10,7 +10,7 @@ from widget_payload import page_payload
 
 from attnlib import attention
 from attnlib.widgets import QueryExplorer
-from attnlib.widgets._base import json_for_html
+from attnlib.widgets._base import json_for_html, rounded
 
 KEYS = [[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]]
 EVIL = "</script><img src=x onerror=alert(1)>"
@@ -79,7 +79,7 @@ def test_mimebundle_has_widget_view_and_self_contained_html():
     html = data["text/html"]
     state = page_payload(html)
     assert state["state"]["labels"] == ["a", "b", "c"]
-    assert state["state"]["weights"] == w.weights
+    assert state["state"]["weights"] == rounded(w.weights)
     assert "export default" in state["esm"] and "function softmax" in state["esm"]
     assert "http" not in html.replace("http://www.w3.org/2000/svg", "")  # nothing fetched from a network
 
@@ -106,3 +106,14 @@ def test_repr_and_ids_are_deterministic_between_fresh_widgets():
     id_a = re.search(r'id="(attnlib-[^"]+)"', ha).group(1)
     id_b = re.search(r'id="(attnlib-[^"]+)"', hb).group(1)
     assert id_a.rsplit("-", 1)[0] == id_b.rsplit("-", 1)[0] and id_a != id_b  # same hash, new counter
+
+
+def test_static_payload_rounds_floats_so_cpu_noise_cannot_change_it():
+    assert rounded(0.1 + 0.2) == 0.3 and rounded([1 / 3, {"x": (2 / 3,)}]) == [0.333333, {"x": [0.666667]}]
+    assert rounded(True) is True and rounded("0.123456789") == "0.123456789" and rounded(7) == 7
+    w = QueryExplorer([[1, 0], [0, 1], [-1, 0]], query=[0.3, 0.2])
+    nudged = QueryExplorer([[1, 0], [0, 1], [-1, 0]], query=[0.3, 0.2 + 1e-12])  # CPU-noise sized
+    assert w.weights != nudged.weights  # the float traits differ in their last digits ...
+    digest = lambda w: re.search(r'id="(attnlib-queryexplorer-[0-9a-f]+)-\d+"', w.static_html()).group(1)
+    assert digest(w) == digest(nudged)  # ... the page, and its id, do not
+    assert page_payload(w.static_html()) == page_payload(nudged.static_html())

@@ -1,10 +1,20 @@
 """Data for the book: synthetic sequence tasks (chapter 1) and the Chinese–English corpus (chapter 4).
 
-Each submodule lists its public names in ``__all__``; they are re-exported here.
+The names below are re-exported from :mod:`attnlib.batch` (special ids, ``Batch``),
+:mod:`attnlib.data.synthetic` and :mod:`attnlib.data.corpus`.
 """
-from .synthetic import *  # noqa: F401,F403
-from .synthetic import __all__ as _synthetic_all
-from .corpus import *  # noqa: F401,F403
-from .corpus import __all__ as _corpus_all
+from ..batch import EOS, PAD, SOS, Batch
+from .corpus import (ATTRIBUTION, CORPUS_PATH, CORPUS_SHA256, RUNNING_EXAMPLE, SPECIALS, UNK,
+                     Pair, Splits, Vocab, collate, encode_pairs, file_sha256, filter_by_length,
+                     find_pair, load_pairs, normalize_chinese, normalize_english, running_example,
+                     split_pairs, to_simplified, tokenize_chinese, tokenize_english)
+from .synthetic import FIRST_TOKEN, TASKS, SequenceTask
 
-__all__ = [*_synthetic_all, *_corpus_all]
+__all__ = [
+    "PAD", "SOS", "EOS", "Batch", "FIRST_TOKEN", "TASKS", "SequenceTask",
+    "CORPUS_PATH", "CORPUS_SHA256", "ATTRIBUTION", "RUNNING_EXAMPLE", "UNK", "SPECIALS",
+    "Pair", "Splits", "Vocab",
+    "file_sha256", "load_pairs", "to_simplified", "normalize_chinese", "normalize_english",
+    "tokenize_chinese", "tokenize_english", "split_pairs", "filter_by_length",
+    "find_pair", "running_example", "encode_pairs", "collate",
+]

@@ -54,7 +54,8 @@ from typing import Any, Iterable, NamedTuple, Sequence
 import numpy as np
 import torch
 
-from .synthetic import EOS, PAD, SOS, Batch
+from ..batch import EOS, PAD, SOS, Batch
+from ..resources import data_path
 
 __all__ = [
     "CORPUS_PATH", "CORPUS_SHA256", "ATTRIBUTION", "RUNNING_EXAMPLE", "UNK", "SPECIALS",
@@ -64,7 +65,7 @@ __all__ = [
     "find_pair", "running_example", "encode_pairs", "collate",
 ]
 
-CORPUS_PATH = Path(__file__).resolve().parents[2] / "data" / "cmn-eng" / "cmn.txt"
+CORPUS_PATH = data_path("cmn-eng", "cmn.txt")
 CORPUS_SHA256 = "5f216a96299b133dccc5efd3278135f038fb118c3d8071743ddd82df04c7ba4d"
 ATTRIBUTION = ("Sentence pairs from the Tatoeba Project (https://tatoeba.org), CC BY 2.0 FR, "
                "via www.manythings.org/anki")
@@ -400,7 +401,7 @@ def _check_example(i: int, example: object) -> tuple[Sequence[int], Sequence[int
 
 
 def collate(examples: Sequence[tuple[Sequence[int], Sequence[int]]], sort: bool = False) -> Batch:
-    """Pad ``(src_ids, tgt_ids)`` pairs into a :class:`~attnlib.data.synthetic.Batch` (int64)::
+    """Pad ``(src_ids, tgt_ids)`` pairs into a :class:`~attnlib.batch.Batch` (int64)::
 
         src      zh ids, then PAD                 (B, T_in),  T_in = longest source
         src_lengths                               (B,)

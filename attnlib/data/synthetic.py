@@ -20,27 +20,12 @@ import numpy as np
 import torch
 
 from .._validate import check_int
+from ..batch import EOS, PAD, SOS, Batch
 
-__all__ = ["PAD", "SOS", "EOS", "FIRST_TOKEN", "TASKS", "Batch", "SequenceTask"]
+__all__ = ["FIRST_TOKEN", "TASKS", "SequenceTask"]
 
-PAD = 0  # padding; never a real token, ignored by the loss and the metrics
-SOS = 1  # start of sequence: the decoder's first input
-EOS = 2  # end of sequence: the decoder's last expected output
 FIRST_TOKEN = 3  # ordinary tokens are FIRST_TOKEN, ..., vocab_size - 1
 TASKS = ("copy", "reverse")
-
-
-@dataclass(frozen=True, eq=False)
-class Batch:
-    """A padded batch of source/target pairs (all int64 tensors)."""
-
-    src: torch.Tensor  # (B, T_in) source tokens, PAD after each sequence's end
-    src_lengths: torch.Tensor  # (B,) number of real tokens in each source
-    tgt_in: torch.Tensor  # (B, T_out) decoder input: SOS + target, then PAD
-    tgt_out: torch.Tensor  # (B, T_out) decoder output: target + EOS, then PAD
-
-    def __len__(self) -> int:
-        return self.src.shape[0]
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..data.synthetic import EOS, PAD, SequenceTask
+from ..batch import EOS, PAD
+from ..data.synthetic import SequenceTask
 from ..seq2seq import AttentionSeq2Seq, FixedContextSeq2Seq, Seq2SeqConfig
 from ..train import token_accuracy
 from . import checker

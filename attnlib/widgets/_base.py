@@ -22,12 +22,14 @@ import hashlib
 import itertools
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import anywidget
+import traitlets
 
 HERE = Path(__file__).parent
 _ids = itertools.count()  # one counter per kernel: ids are deterministic for a fresh run
+SIGNIFICANT_DIGITS = 6  # floats in a static payload: enough to draw, too few to carry CPU noise
 
 _BOOT = """<script type="module">
 const el = document.getElementById("{uid}");
@@ -51,6 +53,22 @@ el.replaceChildren();
 def read_asset(*names: str) -> str:
     """Concatenate asset files from this folder (JS modules or CSS)."""
     return "\n".join((HERE / name).read_text(encoding="utf-8") for name in names)
+
+
+def rounded(obj: Any, digits: int = SIGNIFICANT_DIGITS) -> Any:
+    """``obj`` with every float rounded to ``digits`` significant digits (lists, dicts walked).
+
+    Two CPUs can compute the same weight up to its last bit (numpy's vectorised ``exp``
+    differs between instruction sets); rounded, the payload, and the page id derived
+    from it, are the same on both.
+    """
+    if isinstance(obj, float):
+        return float(f"{obj:.{digits}g}")
+    if isinstance(obj, dict):
+        return {k: rounded(v, digits) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [rounded(v, digits) for v in obj]
+    return obj
 
 
 def json_for_html(obj: Any) -> str:
@@ -83,6 +101,18 @@ class BookWidget(anywidget.AnyWidget):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._repr_summary()})"
 
+    @staticmethod
+    def validated(check: Callable[..., Any], *args: Any) -> Any:
+        """``check(*args)``, its TypeError or ValueError turned into a ``traitlets.TraitError``.
+
+        The one way a widget validates a trait a reader sets later: the same check (from
+        :mod:`attnlib._validate`) and the same message as at construction.
+        """
+        try:
+            return check(*args)
+        except (TypeError, ValueError) as err:
+            raise traitlets.TraitError(str(err)) from None
+
     def static_state(self) -> dict[str, Any]:
         """The synced, public traits: what the page's JS needs to draw the widget."""
         names = self.trait_names(sync=True)
@@ -92,7 +122,8 @@ class BookWidget(anywidget.AnyWidget):
 
     def static_html(self) -> str:
         """The self-contained HTML fallback: container, JSON payload, boot script."""
-        payload = json_for_html({"state": self.static_state(), "esm": str(self._esm)})
+        state = rounded(self.static_state())
+        payload = json_for_html({"state": state, "esm": str(self._esm)})
         digest = hashlib.sha1(payload.encode()).hexdigest()[:10]
         uid = f"attnlib-{type(self).__name__.lower()}-{digest}-{next(_ids)}"
         return (f'<style>{self._css}</style>\n'

@@ -46,8 +46,12 @@ const SCORE_FNS = {
   },
 };
 
-/** Stable softmax of scores / temperature; masked entries (mask[i] false) get 0. */
-function softmax(scores, temperature = 1, mask = null) {
+/**
+ * Stable softmax of scores / temperature; masked entries (mask[i] false) get 0, and a row
+ * with every entry masked gets all zeros. The arguments come in the order of
+ * attnlib.softmax(scores, mask, temperature).
+ */
+function softmax(scores, mask = null, temperature = 1) {
   const keep = (i) => !mask || mask[i];
   const z = scores.map((x) => x / temperature);
   let top = -Infinity;
@@ -66,8 +70,13 @@ function weightedSum(weights, values) {
 /** Scores, weights and context for one query: the whole recipe in three lines. */
 function attend(query, keys, values, scoreName, temperature, params) {
   const scores = keys.map((k) => SCORE_FNS[scoreName](query, k, params));
-  const weights = softmax(scores, temperature);
+  const weights = softmax(scores, null, temperature);
   return { scores, weights, context: weightedSum(weights, values) };
+}
+
+/** Index of the largest entry (the first one on ties): numpy's argmax. */
+function argmax(xs) {
+  return xs.reduce((best, x, i) => (x > xs[best] ? i : best), 0);
 }
 
 /** A labelled range slider; calls onInput(value) as it moves. */
@@ -134,6 +143,72 @@ function weightChip(tok, prefix, attrs = {}) {
   chip.node = h("div", { class: `aw-chip ${prefix}-chip`, role: "listitem", ...attrs }, chip.token, chip.weight,
     h("span", { class: `aw-chip-track ${prefix}-track`, "aria-hidden": "true" }, chip.fill));
   return chip;
+}
+
+/**
+ * Shade each chip by its weight: the bar, the number and the ARIA label. `masked[j]` (optional)
+ * marks a key the mask removed; such a chip gets the class `maskedClass`.
+ */
+function paintChips(chips, tokens, weights, { masked = null, maskedClass = "" } = {}) {
+  chips.forEach((c, j) => {
+    const w = weights[j], off = Boolean(masked && masked[j]);
+    c.node.style.setProperty("--w", w);
+    if (maskedClass) c.node.classList.toggle(maskedClass, off);
+    c.node.setAttribute("aria-label", `${tokens[j]}: weight ${fmt(w)}${off ? " (masked)" : ""}`);
+    c.weight.textContent = fmt(w);
+    c.weight.dataset.value = w;
+    c.fill.style.width = `${100 * w}%`;
+  });
+}
+
+/**
+ * A function choose(i) that sets the integer trait `name` to i, clamped to [0, count() - 1],
+ * and returns the index it chose (so a caller can move the focus there).
+ */
+function chooser(model, name, count) {
+  return (i) => {
+    const j = Math.max(0, Math.min(count() - 1, i));
+    if (j !== model.get(name)) {
+      model.set(name, j);
+      model.save_changes();
+    }
+    return j;
+  };
+}
+
+/** Mark the chosen button of a row: aria-checked, and the only one Tab reaches (roving tabindex). */
+function markChosen(buttons, sel) {
+  buttons.forEach((b, i) => {
+    b.setAttribute("aria-checked", String(i === sel));
+    b.tabIndex = i === sel ? 0 : -1;
+  });
+}
+
+/**
+ * The band of lines between a row of weighted chips and the row of tokens to choose from.
+ * Token positions are measured only when the layout may have changed (`rebuild`, a new
+ * chosen token, a resize), so a change of weights alone never forces a layout.
+ * Returns {rebuild(chips, words), draw(sel, weights), stop()}.
+ */
+function weightLinks(stage, links, band) {
+  let chipNodes = [], words = [], lines = [], geometry = null, lastSel = null, last = [];
+  const draw = (sel, weights) => {
+    if (sel !== lastSel) geometry = null; // the chosen (bold) token changes the layout
+    lastSel = sel;
+    last = weights;
+    if (!words[sel] || !stage.isConnected || weights.length !== lines.length) return;
+    geometry ??= tokenCentres(links, chipNodes, words);
+    drawWeightLines(lines, geometry, sel, weights);
+  };
+  const rebuild = (chips, buttons) => {
+    chipNodes = chips.map((c) => c.node);
+    words = buttons;
+    lines = chips.map(() => s("line", { y1: 2, y2: band - 2 }));
+    links.replaceChildren(...lines);
+    geometry = null;
+  };
+  const stop = onResize(stage, () => { geometry = null; if (lastSel !== null) draw(lastSel, last); });
+  return { rebuild, draw, stop };
 }
 
 /**

@@ -1,8 +1,8 @@
 // AlignmentExplorer: step through a trained decoder. At step t the source tokens are
 // shaded by the weights α_t, the row t of the alignment matrix is outlined, and the
 // context c_t moves in a 2-D (PCA) picture of the encoder states h_j.
-// All numbers are precomputed in Python; helpers h, s, fmt, mixText, weightChip,
-// listen come from _common.js.
+// All numbers are precomputed in Python; helpers h, s, fmt, argmax, mixText, paintChips,
+// weightChip, listen come from _common.js.
 
 const PLANE = 300; // side of the context plane, SVG units
 const PAD = 34; // margin inside the plane, so labels fit
@@ -183,13 +183,7 @@ function render({ model, el }) {
     const ex = current();
     if (ex !== drawn) buildExample();
     const t = Math.min(model.get("step"), ex.output.length - 1), w = ex.weights[t];
-    chips.forEach((c, j) => {
-      c.node.style.setProperty("--w", w[j]);
-      c.weight.textContent = fmt(w[j]);
-      c.weight.dataset.value = w[j];
-      c.fill.style.width = `${100 * w[j]}%`;
-      c.node.setAttribute("aria-label", `${ex.source[j]}: weight ${fmt(w[j])}`);
-    });
+    paintChips(chips, ex.source, w);
     words.forEach((b, k) => {
       b.classList.toggle("aw-ae-done", k < t);
       b.classList.toggle("aw-ae-now", k === t);
@@ -208,7 +202,7 @@ function render({ model, el }) {
     ctxMark.dataset.y = ex.context_points[t][1];
     range.value = t;
     stepOut.textContent = `${t + 1} / ${ex.output.length}`;
-    const top = w.indexOf(Math.max(...w));
+    const top = argmax(w);
     readout.replaceChildren(
       h("div", {}, `Step ${t + 1}: the query s${sub(t)} scores every source token, softmax gives ` +
         `α${sub(t + 1)}, and the decoder reads c${sub(t + 1)} = `, h("span", { class: "aw-ae-mix" }, mixText(ex.source, w, MIX_TERMS)),

@@ -18,13 +18,12 @@ also type a new Chinese sentence; Python translates it and updates the traits.
 """
 from __future__ import annotations
 
-from numbers import Integral
 from typing import Any, Callable, Sequence
 
 import numpy as np
 import traitlets as t
 
-from .._validate import as_float_array, check_finite
+from .._validate import as_float_array, check_finite, check_index, check_tokens
 from ._base import BookWidget, read_asset
 
 MAX_TYPED = 40  # characters a reader may type into the sentence box
@@ -61,14 +60,6 @@ def project_2d(states: Any, contexts: Any) -> tuple[np.ndarray, np.ndarray, floa
     return hp, cp, explained
 
 
-def _tokens(name: str, tokens: Any) -> list[str]:
-    if isinstance(tokens, str) or not isinstance(tokens, Sequence):
-        raise TypeError(f"{name} must be a list of strings, got {type(tokens).__name__}")
-    if not tokens or not all(isinstance(tok, str) for tok in tokens):
-        raise ValueError(f"{name} must be a non-empty list of strings, got {list(tokens)!r}")
-    return list(tokens)
-
-
 def example_from_translation(translation: Any, label: str, reference: str = "") -> dict:
     """The widget's data for one :class:`~attnlib.translate.Translation` (rounded for the page)."""
     if getattr(translation, "weights", None) is None:
@@ -76,8 +67,8 @@ def example_from_translation(translation: Any, label: str, reference: str = "") 
                          "AlignmentExplorer needs an AttentionSeq2Seq's translation")
     if not isinstance(label, str) or not isinstance(reference, str):
         raise TypeError("label and reference must be strings")
-    source = _tokens("source", translation.source)
-    output = _tokens("output", translation.output)
+    source = check_tokens("source", translation.source)
+    output = check_tokens("output", translation.output)
     w = as_float_array("weights", translation.weights)
     if w.shape != (len(output), len(source)):
         raise ValueError(f"weights must have shape (T_out, T_in) = ({len(output)}, {len(source)}), "
@@ -97,7 +88,7 @@ def _check_example(i: int, ex: Any) -> dict:
     need = ("label", "source", "output", "weights", "source_points", "context_points")
     if not isinstance(ex, dict) or any(k not in ex for k in need):
         raise ValueError(f"examples[{i}] must be a Translation or a dict with keys {need}")
-    n_in, n_out = len(_tokens("source", ex["source"])), len(_tokens("output", ex["output"]))
+    n_in, n_out = len(check_tokens("source", ex["source"])), len(check_tokens("output", ex["output"]))
     for key, shape in (("weights", (n_out, n_in)), ("source_points", (n_in, 2)),
                        ("context_points", (n_out, 2))):
         arr = as_float_array(f"examples[{i}]['{key}']", ex[key])
@@ -179,22 +170,14 @@ class AlignmentExplorer(BookWidget):
         return list(values)
 
     # -- validation ---------------------------------------------------------------
-    @staticmethod
-    def _index(name: str, value: Any, n: int) -> int:
-        if isinstance(value, bool) or not isinstance(value, Integral):
-            raise t.TraitError(f"{name} must be an int, got {type(value).__name__}")
-        if not 0 <= value < n:
-            raise t.TraitError(f"{name} must be in [0, {n}), got {value}")
-        return int(value)
-
     @t.validate("example")
     def _check_example_index(self, proposal: dict) -> int:
-        return self._index("example", proposal["value"], len(self.examples))
+        return self.validated(check_index, "example", proposal["value"], len(self.examples))
 
     @t.validate("step")
     def _check_step(self, proposal: dict) -> int:
         n = len(self.examples[self.example]["output"]) if self.examples else 1
-        return self._index("step", proposal["value"], n)
+        return self.validated(check_index, "step", proposal["value"], n)
 
     @t.observe("example")
     def _on_example(self, change: dict) -> None:

@@ -22,8 +22,9 @@ import numpy as np
 import torch
 import traitlets as t
 
-from .._validate import check_int
-from ..data.synthetic import EOS, PAD, SOS, SequenceTask
+from .._validate import check_index, check_int
+from ..batch import EOS, PAD, SOS
+from ..data.synthetic import SequenceTask
 from ..seq2seq import Seq2Seq
 from ._base import BookWidget, read_asset
 
@@ -171,17 +172,13 @@ class BottleneckExplorer(BookWidget):
 
     @t.validate("length")
     def _check_length(self, proposal: dict) -> int:
-        value = proposal["value"]
-        if self.lengths and value not in self.lengths:
-            raise t.TraitError(f"length must be one of {self.lengths[0]}..{self.lengths[-1]}, got {value}")
-        return value
+        if not self.lengths:  # __init__ is still setting traits
+            return proposal["value"]
+        return self.validated(check_int, "length", proposal["value"], self.lengths[0], self.lengths[-1])
 
     @t.validate("example")
     def _check_example(self, proposal: dict) -> int:
-        value = proposal["value"]
-        if not 0 <= value < self.examples_per_length:
-            raise t.TraitError(f"example must be in [0, {self.examples_per_length}), got {value}")
-        return value
+        return self.validated(check_index, "example", proposal["value"], self.examples_per_length)
 
     def records(self, length: int | None = None) -> list[dict]:
         """The examples of one input length (default: the selected one)."""

@@ -1,7 +1,7 @@
 // FocusExplorer: choose a target word; see which source tokens it looks at, and how
 // sharply. weights = softmax(scores[selected] / τ), the same as attnlib.softmax.
-// Helpers h, s, fmt, softmax, slider, mixText, arrowKeysChoose,
-// tokenCentres, drawWeightLines, weightChip, tokenStage, listen, onResize come from _common.js.
+// Helpers h, fmt, softmax, argmax, slider, mixText, arrowKeysChoose, chooser, markChosen,
+// paintChips, weightChip, weightLinks, tokenStage, listen come from _common.js.
 
 const LOG_TAU = { min: -1.5, max: 1.5, step: 0.01 }; // the slider moves log10 τ: τ from 0.03 to 32
 const MIX_TERMS = 4; // terms shown in the context readout before "…"
@@ -32,45 +32,24 @@ function render({ model, el }) {
     model.set("temperature", tau);
     model.save_changes();
   }
-
-  function select(i) {
-    const n = model.get("target_tokens").length;
-    const j = Math.max(0, Math.min(n - 1, i));
-    if (j !== model.get("selected")) {
-      model.set("selected", j);
-      model.save_changes();
-    }
-    return j;
-  }
+  const select = chooser(model, "selected", () => model.get("target_tokens").length);
+  const band = weightLinks(stage, links, BAND);
 
   // ---- token elements, rebuilt when the sentences change ---------------------
-  let chips = [], words = [], lineNodes = [], geometry = null;
+  let chips = [], words = [];
   function build() {
     chips = model.get("source_tokens").map((tok) => weightChip(tok, "aw-fe"));
     words = model.get("target_tokens").map((tok, i) => h("button", { type: "button", role: "radio",
       class: "aw-fe-word", "data-index": i, onclick: () => select(i), onfocus: () => select(i) }, tok));
-    lineNodes = chips.map(() => s("line", { y1: 2, y2: BAND - 2 }));
     source.replaceChildren(...chips.map((c) => c.node));
     target.replaceChildren(...words);
-    links.replaceChildren(...lineNodes);
-    geometry = null;
+    band.rebuild(chips, words);
   }
 
   arrowKeysChoose(target, { current: () => model.get("selected"),
     count: () => model.get("target_tokens").length, choose: (i) => words[select(i)].focus() });
 
-  // ---- the links between the selected word and every source token ------------
-  // Token positions are measured only when the layout may have changed (new tokens,
-  // a new selection, a resize), so moving the slider never forces a layout.
-  function drawLinks(weights) {
-    const sel = model.get("selected");
-    if (!words[sel] || !stage.isConnected || weights.length !== lineNodes.length) return;
-    geometry ??= tokenCentres(links, chips.map((c) => c.node), words);
-    drawWeightLines(lineNodes, geometry, sel, weights);
-  }
-
   // ---- the recipe, then the drawing ----------------------------------------
-  let last = [], lastSelected = null;
   function refresh() {
     const src = model.get("source_tokens"), tgt = model.get("target_tokens");
     if (chips.length !== src.length || words.length !== tgt.length ||
@@ -78,40 +57,26 @@ function render({ model, el }) {
         words.some((w, i) => w.textContent !== tgt[i])) build();
     const sel = model.get("selected"), tau = model.get("temperature"), row = model.get("scores")[sel];
     if (!row || row.length !== src.length) return; // scores not updated yet
-    if (sel !== lastSelected) geometry = null; // the bold word changes the layout
-    lastSelected = sel;
-    const weights = softmax(row, tau);
-    chips.forEach((c, j) => {
-      const w = weights[j];
-      c.node.style.setProperty("--w", w);
-      c.node.setAttribute("aria-label", `${src[j]}: weight ${fmt(w)}`);
-      c.weight.textContent = fmt(w);
-      c.weight.dataset.value = w;
-      c.fill.style.width = `${100 * w}%`;
-    });
-    words.forEach((w, i) => {
-      w.setAttribute("aria-checked", String(i === sel));
-      w.tabIndex = i === sel ? 0 : -1; // roving tabindex: Tab reaches the chosen word
-    });
+    const weights = softmax(row, null, tau);
+    paintChips(chips, src, weights);
+    markChosen(words, sel);
     if (Math.abs(Math.log10(tau) - +temp.input.value) > LOG_TAU.step / 2) temp.input.value = Math.log10(tau);
     temp.out.textContent = fmt(tau, 2);
     temp.out.dataset.value = tau;
     temp.input.setAttribute("aria-valuetext", `τ = ${fmt(tau, 2)}`);
-    const best = weights.indexOf(Math.max(...weights));
+    const best = argmax(weights);
     now.textContent = tgt[sel];
     mix.textContent = mixText(src, weights, MIX_TERMS);
     top.textContent = src[best];
     facts.textContent = ` (${fmt(weights[best])}) · weights sum to 1 · τ = ${fmt(tau, 2)}`;
-    drawLinks(weights);
-    last = weights;
+    band.draw(sel, weights);
     model.set("weights", weights);
     model.save_changes();
   }
 
   const unlisten = listen(model, ["source_tokens", "target_tokens", "scores", "selected", "temperature"], refresh);
   refresh();
-  const unobserve = onResize(stage, () => { geometry = null; drawLinks(last); });
-  return () => { unlisten(); unobserve(); };
+  return () => { unlisten(); band.stop(); };
 }
 
 export default { render };

@@ -16,27 +16,15 @@ page shows.
 """
 from __future__ import annotations
 
-from numbers import Integral
 from typing import Any, Sequence
 
 import numpy as np
 import traitlets as t
 
-from .._validate import as_float_array, check_finite, check_temperature
+from .._validate import (as_float_array, check_finite, check_index, check_temperature,
+                         check_tokens)
 from ..softmax import softmax
 from ._base import BookWidget, read_asset
-
-
-def _tokens(name: str, tokens: Any) -> list[str]:
-    """Check a token list: a non-empty sequence of strings."""
-    if isinstance(tokens, str) or not isinstance(tokens, Sequence):
-        raise TypeError(f"{name} must be a list of strings, got {type(tokens).__name__}")
-    bad = [tok for tok in tokens if not isinstance(tok, str)]
-    if bad:
-        raise TypeError(f"{name} must hold only strings; got {type(bad[0]).__name__} {bad[0]!r}")
-    if not tokens:
-        raise ValueError(f"{name} is empty: give at least one token")
-    return list(tokens)
 
 
 def _scores(scores: Any, n_target: int, n_source: int) -> np.ndarray:
@@ -47,15 +35,6 @@ def _scores(scores: Any, n_target: int, n_source: int) -> np.ndarray:
                          f"per target token, one column per source token; got {e.shape}")
     check_finite("scores", e)
     return e
-
-
-def _index(selected: Any, n_target: int) -> int:
-    """Check the selected target index: an int in [0, T_y)."""
-    if isinstance(selected, bool) or not isinstance(selected, Integral):
-        raise TypeError(f"selected must be an int (a target token index), got {type(selected).__name__}")
-    if not 0 <= selected < n_target:
-        raise ValueError(f"selected must be a target index in [0, {n_target}), got {selected}")
-    return int(selected)
 
 
 class FocusExplorer(BookWidget):
@@ -90,38 +69,31 @@ class FocusExplorer(BookWidget):
 
     def __init__(self, source_tokens: Sequence[str], target_tokens: Sequence[str], scores: Any,
                  selected: int = 0, temperature: float = 1.0) -> None:
-        src = _tokens("source_tokens", source_tokens)
-        tgt = _tokens("target_tokens", target_tokens)
+        src = check_tokens("source_tokens", source_tokens)
+        tgt = check_tokens("target_tokens", target_tokens)
         e = _scores(scores, len(tgt), len(src))
         super().__init__(source_tokens=src, target_tokens=tgt, scores=e.tolist(),
-                         selected=_index(selected, len(tgt)),
+                         selected=check_index("selected", selected, len(tgt)),
                          temperature=check_temperature(temperature))
         self._recompute()
 
     # -- validation of later changes (cross-checks run after hold_trait_notifications) --
-    def _trait_error(self, check: Any, *args: Any) -> Any:
-        try:
-            return check(*args)
-        except (TypeError, ValueError) as err:
-            raise t.TraitError(str(err)) from None
-
     @t.validate("temperature")
     def _check_temperature(self, proposal: dict) -> float:
-        return self._trait_error(check_temperature, proposal["value"])
+        return self.validated(check_temperature, proposal["value"])
 
     @t.validate("selected")
     def _check_selected(self, proposal: dict) -> int:
-        return self._trait_error(_index, proposal["value"], len(self.target_tokens))
+        return self.validated(check_index, "selected", proposal["value"], len(self.target_tokens))
 
     @t.validate("scores")
     def _check_scores(self, proposal: dict) -> list:
-        e = self._trait_error(_scores, proposal["value"], len(self.target_tokens), len(self.source_tokens))
-        return e.tolist()
+        n_y, n_x = len(self.target_tokens), len(self.source_tokens)
+        return self.validated(_scores, proposal["value"], n_y, n_x).tolist()
 
     @t.validate("source_tokens", "target_tokens")
     def _check_tokens(self, proposal: dict) -> list:
-        name = proposal["trait"].name
-        return self._trait_error(_tokens, name, proposal["value"])
+        return self.validated(check_tokens, proposal["trait"].name, proposal["value"])
 
     @t.observe("scores", "selected", "temperature", "source_tokens", "target_tokens")
     def _on_change(self, change: dict) -> None:

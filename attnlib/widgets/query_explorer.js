@@ -1,6 +1,6 @@
 // QueryExplorer: drag a query among labelled 2-D keys; watch the recipe's three
 // steps (scores -> softmax weights -> weighted sum of values) update live.
-// Helpers h, s, fmt, attend, slider, listen come from _common.js.
+// Helpers h, s, fmt, attend, argmax, slider, listen come from _common.js.
 
 const SIZE = 360; // the plane's side in SVG units
 const SCORE_LABELS = {
@@ -149,7 +149,7 @@ function render({ model, el }) {
     valuesG.style.display = model.get("values_follow_keys") ? "none" : "";
     const [cx, cy] = toPx(context);
     ctx.setAttribute("transform", `translate(${cx},${cy})`);
-    const top = weights.indexOf(Math.max(...weights));
+    const top = argmax(weights);
     readout.replaceChildren(
       h("div", {}, "query q = (", h("span", { class: "aw-q" }, `${fmt(q[0], 2)}, ${fmt(q[1], 2)}`), ")"),
       h("div", {}, "context c = Σ αᵢ vᵢ = (", h("span", { class: "aw-c", "data-x": context[0], "data-y": context[1] },

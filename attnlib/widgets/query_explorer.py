@@ -107,10 +107,7 @@ class QueryExplorer(BookWidget):
 
     @t.validate("temperature")
     def _check_temperature(self, proposal: dict) -> float:
-        try:
-            return check_temperature(proposal["value"])
-        except (TypeError, ValueError) as err:
-            raise t.TraitError(str(err)) from None
+        return self.validated(check_temperature, proposal["value"])
 
     def score_fn(self) -> ScoreFn:
         """The attnlib score function the widget's current ``score`` names."""

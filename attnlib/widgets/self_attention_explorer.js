@@ -2,8 +2,8 @@
 // to every token of the same sentence (the keys), per layer and head. The causal toggle
 // re-normalises the same stored scores with a mask, exactly as attnlib.functional.softmax:
 //   weights[i] = softmax(scores[layer][head][i], mask: j <= i if causal).
-// Helpers h, s, fmt, softmax, arrowKeysChoose, tokenCentres, drawWeightLines, weightChip,
-// tokenStage, listen, onResize come from _common.js.
+// Helpers h, s, fmt, softmax, argmax, arrowKeysChoose, chooser, markChosen, paintChips,
+// weightChip, weightLinks, tokenStage, listen come from _common.js.
 
 const BAND = 64; // height of the band of links between the key row and the query row, px
 const CELL = 20; // side of one cell of the weight matrix, px
@@ -13,7 +13,7 @@ const LABEL = 26; // room for the matrix's row and column labels, px
 function queryWeights(model, i) {
   const row = model.get("scores")[model.get("layer")][model.get("head")][i];
   const mask = model.get("causal") ? row.map((_, j) => j <= i) : null;
-  return softmax(row, 1, mask);
+  return softmax(row, mask);
 }
 
 /** A <select> of n options "name 1" ... "name n" bound to an integer trait. */
@@ -48,17 +48,11 @@ function render({ model, el }) {
         h("figcaption", { class: "aw-muted" }, "every query (row) × key"))),
     readout, help));
 
-  function select(i) {
-    const j = Math.max(0, Math.min(model.get("tokens").length - 1, i));
-    if (j !== model.get("selected")) {
-      model.set("selected", j);
-      model.save_changes();
-    }
-    return j;
-  }
+  const select = chooser(model, "selected", () => model.get("tokens").length);
+  const band = weightLinks(stage, links, BAND);
 
   // ---- elements that depend on the sentence and the model's size ------------------------
-  let chips = [], words = [], lineNodes = [], cells = [], rowBox = null, geometry = null, built = "";
+  let chips = [], words = [], cells = [], rowBox = null, built = "";
   function build() {
     const tokens = model.get("tokens"), scores = model.get("scores");
     selects.replaceChildren(h("label", { class: "aw-control" }, indexSelect(model, "layer", "layer", scores.length)),
@@ -66,12 +60,10 @@ function render({ model, el }) {
     chips = tokens.map((tok) => weightChip(tok, "aw-sa"));
     words = tokens.map((tok, i) => h("button", { type: "button", role: "radio", class: "aw-sa-word",
       "data-index": i, onclick: () => select(i), onfocus: () => select(i), onmouseenter: () => select(i) }, tok));
-    lineNodes = chips.map(() => s("line", { y1: 2, y2: BAND - 2 }));
     keys.replaceChildren(...chips.map((c) => c.node));
     queries.replaceChildren(...words);
-    links.replaceChildren(...lineNodes);
+    band.rebuild(chips, words);
     buildMatrix(tokens);
-    geometry = null;
     built = JSON.stringify([tokens, scores.length, scores[0].length]);
   }
 
@@ -91,16 +83,6 @@ function render({ model, el }) {
   arrowKeysChoose(queries, { current: () => model.get("selected"),
     count: () => model.get("tokens").length, choose: (i) => words[select(i)].focus() });
 
-  // ---- the links between the query and every key -----------------------------------------
-  // Positions are measured only when the layout may have changed (new tokens, a new
-  // selection, a resize), so switching heads never forces a layout.
-  function drawLinks(weights) {
-    const sel = model.get("selected");
-    if (!words[sel] || !stage.isConnected || weights.length !== lineNodes.length) return;
-    geometry ??= tokenCentres(links, chips.map((c) => c.node), words);
-    drawWeightLines(lineNodes, geometry, sel, weights);
-  }
-
   function drawMatrix(sel) {
     const tokens = model.get("tokens");
     cells.forEach((row, i) => {
@@ -117,50 +99,35 @@ function render({ model, el }) {
   }
 
   // ---- the recipe, then the drawing ----------------------------------------
-  let last = [], lastSelected = null;
   function refresh() {
     const tokens = model.get("tokens"), scores = model.get("scores");
     if (!scores.length || scores[0][0]?.length !== tokens.length) return; // scores not updated yet
     if (built !== JSON.stringify([tokens, scores.length, scores[0].length])) build();
     const sel = model.get("selected"), isCausal = model.get("causal");
-    if (sel !== lastSelected) geometry = null; // the bold word changes the layout
-    lastSelected = sel;
     const weights = queryWeights(model, sel);
-    chips.forEach((c, j) => {
-      const w = weights[j], masked = isCausal && j > sel;
-      c.node.style.setProperty("--w", w);
-      c.node.classList.toggle("aw-sa-masked", masked);
-      c.node.setAttribute("aria-label", `${tokens[j]}: weight ${fmt(w)}${masked ? " (masked)" : ""}`);
-      c.weight.textContent = fmt(w);
-      c.weight.dataset.value = w;
-      c.fill.style.width = `${100 * w}%`;
-    });
-    words.forEach((w, i) => {
-      w.setAttribute("aria-checked", String(i === sel));
-      w.tabIndex = i === sel ? 0 : -1; // roving tabindex: Tab reaches the chosen query
-    });
+    paintChips(chips, tokens, weights, { masked: isCausal ? tokens.map((_, j) => j > sel) : null,
+      maskedClass: "aw-sa-masked" });
+    markChosen(words, sel);
     for (const name of ["layer", "head"]) {
       const box = selects.querySelector(`.aw-sa-${name}`);
       if (+box.value !== model.get(name)) box.value = model.get(name);
     }
     causal.checked = isCausal;
-    const best = weights.indexOf(Math.max(...weights));
+    const best = argmax(weights);
     now.textContent = tokens[sel];
     top.textContent = `${tokens[best]} (${fmt(weights[best])})`;
     const hidden = isCausal ? tokens.length - 1 - sel : 0;
     facts.textContent = `layer ${model.get("layer") + 1}, head ${model.get("head") + 1} · ` +
       (hidden ? `${hidden} later token${hidden > 1 ? "s" : ""} masked · ` : "") + "weights sum to 1";
-    drawLinks(weights);
+    band.draw(sel, weights);
     drawMatrix(sel);
-    last = weights;
     model.set("weights", weights);
     model.save_changes();
   }
 
   const unlisten = listen(model, ["tokens", "scores", "layer", "head", "selected", "causal"], refresh);
   refresh();
-  const unobserve = onResize(stage, () => { geometry = null; drawLinks(last); });
-  return () => { unlisten(); unobserve(); };
+  return () => { unlisten(); band.stop(); };
 }
 
 export default { render };

@@ -10,33 +10,19 @@ the same sentence (the keys :math:`j`), for the chosen layer :math:`l` and head 
 
 ``scores`` holds the scaled scores :math:`e = q_i^\top k_j / \sqrt{d_k}` *before* the softmax,
 so the causal toggle is exact: the page re-normalises the same scores with the mask, as
-:func:`attnlib.functional.softmax` does in Python. The browser computes (so the static book
+:func:`attnlib.softmax` does in Python. The browser computes (so the static book
 stays interactive); Python recomputes ``weights`` whenever a trait changes.
 """
 from __future__ import annotations
 
-from numbers import Integral
 from typing import Any, Sequence
 
 import numpy as np
-import torch
 import traitlets as t
 
-from .. import functional as F
-from .._validate import as_float_array, check_finite
+from .._validate import as_float_array, check_finite, check_index, check_tokens
+from ..softmax import softmax
 from ._base import BookWidget, read_asset
-
-
-def _tokens(tokens: Any) -> list[str]:
-    """Check the sentence: a non-empty sequence of strings."""
-    if isinstance(tokens, str) or not isinstance(tokens, Sequence):
-        raise TypeError(f"tokens must be a list of strings, got {type(tokens).__name__}")
-    bad = [tok for tok in tokens if not isinstance(tok, str)]
-    if bad:
-        raise TypeError(f"tokens must hold only strings; got {type(bad[0]).__name__} {bad[0]!r}")
-    if not tokens:
-        raise ValueError("tokens is empty: give at least one token")
-    return list(tokens)
 
 
 def _scores(scores: Any, n_tokens: int) -> np.ndarray:
@@ -50,23 +36,14 @@ def _scores(scores: Any, n_tokens: int) -> np.ndarray:
     return e
 
 
-def _index(name: str, value: Any, size: int) -> int:
-    """Check an index: an int in [0, size)."""
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if not 0 <= value < size:
-        raise ValueError(f"{name} must be in [0, {size}), got {value}")
-    return int(value)
-
-
 def row_weights(scores: np.ndarray, layer: int, head: int, query: int, causal: bool) -> np.ndarray:
     """attnlib's weights of one query: softmax of its scores, keys j > query masked if causal.
 
     scores (layers, heads, T, T) -> weights (T,).
     """
-    row = torch.as_tensor(np.asarray(scores, dtype=np.float64)[layer, head, query])  # (T,)
-    mask = torch.arange(len(row)) <= query if causal else None  # (T,) True = may attend
-    return F.softmax(row, mask=mask).numpy()
+    row = np.asarray(scores, dtype=np.float64)[layer, head, query]  # (T,)
+    mask = np.arange(len(row)) <= query if causal else None  # (T,) True = may attend
+    return softmax(row, mask=mask)
 
 
 class SelfAttentionExplorer(BookWidget):
@@ -102,13 +79,13 @@ class SelfAttentionExplorer(BookWidget):
 
     def __init__(self, tokens: Sequence[str], scores: Any, layer: int = 0, head: int = 0,
                  selected: int = 0, causal: bool = False) -> None:
-        toks = _tokens(tokens)
+        toks = check_tokens("tokens", tokens)
         e = _scores(scores, len(toks))
         if not isinstance(causal, bool):
             raise TypeError(f"causal must be a bool, got {type(causal).__name__}")
-        super().__init__(tokens=toks, scores=e.tolist(), layer=_index("layer", layer, e.shape[0]),
-                         head=_index("head", head, e.shape[1]),
-                         selected=_index("selected", selected, len(toks)), causal=causal)
+        super().__init__(tokens=toks, scores=e.tolist(), layer=check_index("layer", layer, e.shape[0]),
+                         head=check_index("head", head, e.shape[1]),
+                         selected=check_index("selected", selected, len(toks)), causal=causal)
         self._recompute()
 
     @property
@@ -120,25 +97,19 @@ class SelfAttentionExplorer(BookWidget):
         return len(self.scores[0]) if self.scores else 0
 
     # -- validation of later changes --------------------------------------------------------
-    def _trait_error(self, check: Any, *args: Any) -> Any:
-        try:
-            return check(*args)
-        except (TypeError, ValueError) as err:
-            raise t.TraitError(str(err)) from None
-
     @t.validate("tokens")
     def _check_tokens(self, proposal: dict) -> list:
-        return self._trait_error(_tokens, proposal["value"])
+        return self.validated(check_tokens, "tokens", proposal["value"])
 
     @t.validate("scores")
     def _check_scores(self, proposal: dict) -> list:
-        return self._trait_error(_scores, proposal["value"], len(self.tokens)).tolist()
+        return self.validated(_scores, proposal["value"], len(self.tokens)).tolist()
 
     @t.validate("layer", "head", "selected")
     def _check_index(self, proposal: dict) -> int:
         name = proposal["trait"].name
         size = {"layer": self.n_layers, "head": self.n_heads, "selected": len(self.tokens)}[name]
-        return self._trait_error(_index, name, proposal["value"], size)
+        return self.validated(check_index, name, proposal["value"], size)
 
     @t.observe("tokens", "scores", "layer", "head", "selected", "causal")
     def _on_change(self, change: dict) -> None:
