@@ -17,7 +17,6 @@ Without a browser: every Chinese character of every built page has a glyph in th
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from fontTools.ttLib import TTFont
@@ -81,6 +80,12 @@ def cjk(text: str) -> list[str]:
 
 def wait_for_fonts(page) -> None:
     page.evaluate("document.fonts.ready.then(() => true)")
+
+
+def face_status(page) -> list[str]:
+    """The status of each face of the book's CJK family, as ``document.fonts`` sees them."""
+    return page.evaluate("(family) => [...document.fonts].filter((f) => f.family.replace(/\"/g, '')"
+                         " === family).map((f) => f.status)", FAMILY)
 
 
 def fonts_of_marked(page) -> list[list[dict]]:
@@ -164,6 +169,7 @@ def test_pages_fetch_the_small_face_and_a_new_character_the_corpus_face(browser,
     page.locator(".aw-fe").first.wait_for()
     wait_for_fonts(page)
     assert "noto-sans-sc-book.woff2" in fetched and "noto-sans-sc-corpus.woff2" not in fetched
+    assert face_status(page) == ["unloaded", "loaded"]  # corpus, book: in cjk.css's order
     css = (HTML / "_static" / "cjk" / "cjk.css").read_text(encoding="utf-8")
     book_range = css.rsplit("unicode-range:", 1)[1].split(";")[0]
     in_book = set()
@@ -176,6 +182,7 @@ def test_pages_fetch_the_small_face_and_a_new_character_the_corpus_face(browser,
     page.wait_for_function("[...document.fonts].every((f) => f.status !== 'loading')")
     assert_drawn_with_shipped_font(page, "#cjk-new")
     assert "noto-sans-sc-corpus.woff2" in fetched
+    assert face_status(page) == ["loaded", "loaded"]
     assert_clean(log)
     page.context.close()
 
