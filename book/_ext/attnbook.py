@@ -5,6 +5,9 @@
   which would load all of MathJax's extensions on every page; adding the vendor
   folder to ``html_static_path`` here, at ``config-inited``, copies the files
   without that side effect.
+* Chinese comes from the book's own web fonts (``book/_vendor/cjk``, made by
+  ``scripts/make_font_subset.py``): ``cjk/cjk.css`` declares them with ``@font-face``
+  and ``attnbook.css`` puts their family first in the theme's font stacks.
 * Each chapter page gets a line under its title with the time the notebook took to
   run from a fresh kernel, as measured by ``scripts/execute_notebooks.py`` and
   recorded in ``notebooks/runtimes.json``.
@@ -21,7 +24,7 @@ from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
 
 HERE = Path(__file__).resolve().parent
-VENDOR = HERE.parent / "_vendor"
+VENDOR = HERE.parent / "_vendor"  # MathJax, the Chinese web fonts
 ASSETS = HERE.parent / "_assets"  # the book's own CSS
 ROOT = HERE.parent.parent
 RUNTIMES = ROOT / "notebooks" / "runtimes.json"
@@ -104,5 +107,6 @@ def setup(app):
     app.add_directive("exercise-solutions", ExerciseSolutions)
     app.connect("config-inited", _add_vendor)
     app.connect("html-page-context", _add_runtime)
+    app.add_css_file("cjk/cjk.css")
     app.add_css_file("attnbook.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True}
