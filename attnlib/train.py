@@ -12,14 +12,16 @@ chapters 1 and 4 and the Transformer of chapter 5.
 Metrics compare predicted tokens ``pred (B, T)`` with the targets ``target (B, T)``
 position by position, ignoring the target's padding.
 """
+
 from __future__ import annotations
 
 import random
 import sys
 import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -88,12 +90,19 @@ def progress_bar(total: int, progress: bool | None = None) -> tqdm:
 
 def sequence_loss(logits: torch.Tensor, target: torch.Tensor, pad_id: int) -> torch.Tensor:
     """Mean cross-entropy over real target tokens: logits (B, T, V), target (B, T) -> ()."""
-    return nn.functional.cross_entropy(logits.flatten(0, 1), target.flatten(),  # (B*T, V), (B*T,)
-                                       ignore_index=pad_id)
+    return nn.functional.cross_entropy(
+        logits.flatten(0, 1),
+        target.flatten(),  # (B*T, V), (B*T,)
+        ignore_index=pad_id,
+    )
 
 
-def train(model: SequenceModel, batches: Iterable[Batch], config: TrainConfig = TrainConfig(),
-          progress: bool | None = None) -> TrainResult:
+def train(
+    model: SequenceModel,
+    batches: Iterable[Batch],
+    config: TrainConfig = TrainConfig(),
+    progress: bool | None = None,
+) -> TrainResult:
     """Train ``model`` with Adam on up to ``config.steps`` batches; return the loss curve.
 
     Each step: teacher-forced forward pass, cross-entropy, backward pass, clip the
@@ -105,8 +114,9 @@ def train(model: SequenceModel, batches: Iterable[Batch], config: TrainConfig = 
         return _train(model, batches, config, progress)
 
 
-def _train(model: SequenceModel, batches: Iterable[Batch], config: TrainConfig,
-           progress: bool | None) -> TrainResult:
+def _train(
+    model: SequenceModel, batches: Iterable[Batch], config: TrainConfig, progress: bool | None
+) -> TrainResult:
     """The loop behind :func:`train`."""
     seed_everything(config.seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
@@ -127,8 +137,7 @@ def _train(model: SequenceModel, batches: Iterable[Batch], config: TrainConfig,
             losses.append(loss.item())
             bar.update()
             bar.set_postfix(loss=f"{losses[-1]:.3f}", refresh=False)
-            over_time = config.time_budget is not None and \
-                time.perf_counter() - start > config.time_budget
+            over_time = config.time_budget is not None and time.perf_counter() - start > config.time_budget
             if len(losses) == config.steps or over_time:
                 break
     model.eval()
@@ -138,14 +147,15 @@ def _train(model: SequenceModel, batches: Iterable[Batch], config: TrainConfig,
 def check_model(model: object) -> SequenceModel:
     """``model`` if it is one of the book's sequence models, else a clear TypeError."""
     if not isinstance(model, SequenceModel):
-        raise TypeError(f"model must be an attnlib.model.SequenceModel (e.g. AttentionSeq2Seq "
-                        f"or Transformer), got {type(model).__name__}")
+        raise TypeError(
+            f"model must be an attnlib.model.SequenceModel (e.g. AttentionSeq2Seq "
+            f"or Transformer), got {type(model).__name__}"
+        )
     return model
 
 
 @torch.no_grad()
-def predict(model: SequenceModel, batch: Batch, teacher_forcing: bool = False
-            ) -> tuple[torch.Tensor, Any]:
+def predict(model: SequenceModel, batch: Batch, teacher_forcing: bool = False) -> tuple[torch.Tensor, Any]:
     """Predicted tokens (B, T_out) for a batch, and the model's attention (None without).
 
     By default the model decodes greedily, feeding back its own tokens, so one
@@ -160,12 +170,13 @@ def predict(model: SequenceModel, batch: Batch, teacher_forcing: bool = False
     return model.greedy_decode(batch.src, batch.src_lengths, max_len=batch.tgt_out.shape[1])
 
 
-def _correct(pred: torch.Tensor, target: torch.Tensor, pad_id: int
-             ) -> tuple[torch.Tensor, torch.Tensor]:
+def _correct(pred: torch.Tensor, target: torch.Tensor, pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(correct, real): two (B, T) bool tensors; ``real`` marks the target's non-pad tokens."""
     if pred.shape != target.shape:
-        raise ValueError(f"pred and target must have the same shape (B, T); got pred "
-                         f"{tuple(pred.shape)}, target {tuple(target.shape)}")
+        raise ValueError(
+            f"pred and target must have the same shape (B, T); got pred "
+            f"{tuple(pred.shape)}, target {tuple(target.shape)}"
+        )
     real = target != pad_id
     return (pred == target) & real, real
 
@@ -189,8 +200,9 @@ def _ratio_by(index: torch.Tensor, correct: torch.Tensor, size: int) -> np.ndarr
     return (hits / counts).numpy()  # 0/0 = NaN where no token has that index
 
 
-def accuracy_by_position(pred: torch.Tensor, target: torch.Tensor, pad_id: int = 0,
-                         positions: torch.Tensor | None = None) -> np.ndarray:
+def accuracy_by_position(
+    pred: torch.Tensor, target: torch.Tensor, pad_id: int = 0, positions: torch.Tensor | None = None
+) -> np.ndarray:
     """Accuracy at each position: (B, T) -> (P,), NaN where no token has that position.
 
     By default the position is the target index t. ``positions`` (B, T) relabels each
@@ -203,8 +215,9 @@ def accuracy_by_position(pred: torch.Tensor, target: torch.Tensor, pad_id: int =
     return _ratio_by(positions[keep], correct[keep], int(positions.max()) + 1)
 
 
-def accuracy_by_length(pred: torch.Tensor, target: torch.Tensor, lengths: torch.Tensor,
-                       pad_id: int = 0) -> np.ndarray:
+def accuracy_by_length(
+    pred: torch.Tensor, target: torch.Tensor, lengths: torch.Tensor, pad_id: int = 0
+) -> np.ndarray:
     """Token accuracy of the sequences of each source length: index L -> accuracy; NaN if absent.
 
     lengths (B,) are the source lengths; the result has ``lengths.max() + 1`` entries.

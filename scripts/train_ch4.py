@@ -17,6 +17,7 @@ compares them with the stored curve.
     .venv/bin/python scripts/train_ch4.py            # both models
     .venv/bin/python scripts/train_ch4.py --kind fixed
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,22 +26,36 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from attnlib.train import train  # noqa: E402
-from attnlib.translate import (MODEL_KINDS, WEIGHTS_DIR, TranslatorSettings, bleu,  # noqa: E402
-                               build_model, prepare_data, save_model, training_batches,
-                               translate_many)
+from attnlib.train import train
+from attnlib.translate import (
+    MODEL_KINDS,
+    WEIGHTS_DIR,
+    TranslatorSettings,
+    bleu,
+    build_model,
+    prepare_data,
+    save_model,
+    training_batches,
+    translate_many,
+)
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--kind", choices=MODEL_KINDS, action="append",
-                   help="which model to train (repeatable; default: both)")
+    p.add_argument(
+        "--kind",
+        choices=MODEL_KINDS,
+        action="append",
+        help="which model to train (repeatable; default: both)",
+    )
     p.add_argument("--out", type=Path, default=WEIGHTS_DIR, help="folder for the .pt files")
     args = p.parse_args()
     settings = TranslatorSettings()
     data = prepare_data(settings)
-    print(f"{len(data.train)} training pairs, {len(data.test)} test pairs, vocabularies "
-          f"{len(data.src_vocab)} (zh) / {len(data.tgt_vocab)} (en); {settings}")
+    print(
+        f"{len(data.train)} training pairs, {len(data.test)} test pairs, vocabularies "
+        f"{len(data.src_vocab)} (zh) / {len(data.tgt_vocab)} (en); {settings}"
+    )
     for kind in args.kind or MODEL_KINDS:
         model = build_model(kind, data, settings)
         result = train(model, training_batches(data, settings), settings.train_config())
@@ -48,8 +63,10 @@ def main() -> None:
         score = bleu(hyps, [p.tgt for p in data.test])
         path = args.out / f"ch4_{kind}.pt"
         save_model(path, model, kind, data, settings, result.losses)
-        print(f"{kind}: {result.steps} steps in {result.seconds:.0f} s, final loss "
-              f"{result.losses[-100:].mean():.3f}, test BLEU {score:.2f} -> {path}")
+        print(
+            f"{kind}: {result.steps} steps in {result.seconds:.0f} s, final loss "
+            f"{result.losses[-100:].mean():.3f}, test BLEU {score:.2f} -> {path}"
+        )
 
 
 if __name__ == "__main__":

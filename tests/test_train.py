@@ -1,4 +1,5 @@
 """Training loop (determinism, budgets, quiet output) and metrics on hand-made examples."""
+
 import math
 import os
 import subprocess
@@ -11,8 +12,18 @@ import torch
 
 from attnlib.data import EOS, PAD, SequenceTask
 from attnlib.seq2seq import AttentionSeq2Seq, FixedContextSeq2Seq, Seq2SeqConfig
-from attnlib.train import (TrainConfig, accuracy_by_length, accuracy_by_position, exact_match,
-                           predict, progress_bar, seed_everything, token_accuracy, torch_threads, train)
+from attnlib.train import (
+    TrainConfig,
+    accuracy_by_length,
+    accuracy_by_position,
+    exact_match,
+    predict,
+    progress_bar,
+    seed_everything,
+    token_accuracy,
+    torch_threads,
+    train,
+)
 
 TASK = SequenceTask("reverse", vocab_size=8, min_len=2, max_len=4)
 CONFIG = Seq2SeqConfig(8, 8, embed=8, hidden=16, attention_hidden=8, dropout=0.1)
@@ -21,8 +32,9 @@ CONFIG = Seq2SeqConfig(8, 8, embed=8, hidden=16, attention_hidden=8, dropout=0.1
 def run(Model=AttentionSeq2Seq, seed=0, steps=5, **kwargs):
     seed_everything(seed)
     model = Model(CONFIG)
-    result = train(model, TASK.batches(16, seed=seed), TrainConfig(steps=steps, seed=seed, **kwargs),
-                   progress=False)
+    result = train(
+        model, TASK.batches(16, seed=seed), TrainConfig(steps=steps, seed=seed, **kwargs), progress=False
+    )
     return model, result
 
 
@@ -55,10 +67,17 @@ def test_no_output_when_progress_is_off_or_tqdm_is_disabled(capsys, monkeypatch)
     monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))  # "a notebook"
     assert progress_bar(3, None).disable is False
     # TQDM_DISABLE is tqdm's own switch, read when tqdm is imported: try it in a fresh process
-    code = ("import sys, types; sys.modules['ipykernel'] = types.ModuleType('ipykernel'); "
-            "from attnlib.train import progress_bar; print(progress_bar(3, None).disable)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "TQDM_DISABLE": "1"}).stdout
+    code = (
+        "import sys, types; sys.modules['ipykernel'] = types.ModuleType('ipykernel'); "
+        "from attnlib.train import progress_bar; print(progress_bar(3, None).disable)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "TQDM_DISABLE": "1"},
+    ).stdout
     assert out.split() == ["True"]
 
 
@@ -76,12 +95,19 @@ def test_train_refuses_what_is_not_a_sequence_model():
         train(torch.nn.Linear(2, 2), TASK.batches(4, seed=0), TrainConfig(steps=1))
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(steps=0), ValueError, "steps"), (dict(steps=2.5), TypeError, "steps"),
-    (dict(lr=0.0), ValueError, "lr"), (dict(clip=-1.0), ValueError, "clip"),
-    (dict(threads=0), ValueError, "threads"), (dict(time_budget=0), ValueError, "time_budget"),
-    (dict(seed=-1), ValueError, "seed"), (dict(lr="fast"), TypeError, "lr"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(steps=0), ValueError, "steps"),
+        (dict(steps=2.5), TypeError, "steps"),
+        (dict(lr=0.0), ValueError, "lr"),
+        (dict(clip=-1.0), ValueError, "clip"),
+        (dict(threads=0), ValueError, "threads"),
+        (dict(time_budget=0), ValueError, "time_budget"),
+        (dict(seed=-1), ValueError, "seed"),
+        (dict(lr="fast"), TypeError, "lr"),
+    ],
+)
 def test_bad_train_config(kwargs, error, match):
     with pytest.raises(error, match=match):
         TrainConfig(**kwargs)

@@ -1,4 +1,5 @@
 """Chapter 4's translator helpers: data pipeline, attention on real batches, translate, BLEU, weights."""
+
 import dataclasses
 import math
 
@@ -10,9 +11,20 @@ import torch
 from attnlib.data import EOS, PAD, RUNNING_EXAMPLE, SPECIALS, running_example
 from attnlib.seq2seq import AttentionSeq2Seq, FixedContextSeq2Seq
 from attnlib.train import train
-from attnlib.translate import (WEIGHTS_DIR, Translation, TranslatorSettings, bleu, bleu_by_length,
-                               build_model, load_model, prepare_data, save_model, training_batches,
-                               translate, translate_many)
+from attnlib.translate import (
+    WEIGHTS_DIR,
+    Translation,
+    TranslatorSettings,
+    bleu,
+    bleu_by_length,
+    build_model,
+    load_model,
+    prepare_data,
+    save_model,
+    training_batches,
+    translate,
+    translate_many,
+)
 
 SETTINGS = TranslatorSettings()
 ATTENTION_PT = WEIGHTS_DIR / "ch4_attention.pt"
@@ -32,9 +44,11 @@ def trained(data):
 
 # -- data ---------------------------------------------------------------------------------------
 
+
 def test_data_respects_the_length_limit_and_vocabulary_size(data):
-    assert all(len(p.src) <= SETTINGS.max_len and len(p.tgt) <= SETTINGS.max_len
-               for p in data.train + data.test)
+    assert all(
+        len(p.src) <= SETTINGS.max_len and len(p.tgt) <= SETTINGS.max_len for p in data.train + data.test
+    )
     assert len(data.src_vocab) == len(data.tgt_vocab) == SETTINGS.vocab_size
     assert data.src_vocab.tokens[:4] == SPECIALS
     train_en = {p.tgt for p in data.splits.train}
@@ -55,7 +69,11 @@ def test_training_batches_are_reproducible_full_and_cover_an_epoch(data):
         other = next(b)
         assert torch.equal(batch.src, other.src) and torch.equal(batch.tgt_out, other.tgt_out)
         assert len(batch) == 32
-    seen = sorted(tuple(row[:n].tolist()) for batch in epoch for row, n in zip(batch.src, batch.src_lengths))
+    seen = sorted(
+        tuple(row[:n].tolist())
+        for batch in epoch
+        for row, n in zip(batch.src, batch.src_lengths, strict=True)
+    )
     encoded = sorted(tuple(small.src_vocab.encode(p.src)) for p in small.train)
     assert len(set(seen)) >= len(set(encoded)) - 12 and set(seen) <= set(encoded)
 
@@ -66,8 +84,10 @@ def test_batches_group_similar_lengths(data):
     assert np.mean([(s.max() - s.min()).item() for s in spans]) <= 2
 
 
-@pytest.mark.parametrize("kwargs, error", [
-    (dict(max_len=0), ValueError), (dict(vocab_size=4), ValueError), (dict(steps=1.5), ValueError)])
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [(dict(max_len=0), ValueError), (dict(vocab_size=4), ValueError), (dict(steps=1.5), ValueError)],
+)
 def test_bad_settings(kwargs, error):
     with pytest.raises(error):
         TranslatorSettings(**kwargs)
@@ -84,6 +104,7 @@ def test_bad_arguments_are_named(data):
 
 # -- the decoder's attention on real batches -------------------------------------------------------
 
+
 def test_attention_weights_sum_to_one_and_ignore_padding(data, trained):
     model, _ = trained
     batch = next(training_batches(data, dataclasses.replace(SETTINGS, batch_size=16), pool=1))
@@ -97,11 +118,12 @@ def test_attention_weights_sum_to_one_and_ignore_padding(data, trained):
     for b in range(len(batch)):
         n = batch.src_lengths[b].item()
         with torch.no_grad():
-            _, alone = model(batch.src[b:b + 1, :n], batch.src_lengths[b:b + 1], batch.tgt_in[b:b + 1])
+            _, alone = model(batch.src[b : b + 1, :n], batch.src_lengths[b : b + 1], batch.tgt_in[b : b + 1])
         torch.testing.assert_close(alone[0], weights[b, :, :n], atol=1e-5, rtol=1e-4)
 
 
 # -- translate ------------------------------------------------------------------------------------
+
 
 def test_translate_the_running_example(data, trained):
     model, _ = trained
@@ -145,8 +167,9 @@ def test_a_model_without_attention_has_no_weights(data):
     assert np.ptp(out.contexts, axis=0).max() == 0  # the same c at every step
 
 
-@pytest.mark.parametrize("sentence, error", [("", ValueError), ("   ", ValueError), (42, TypeError),
-                                             ([1, 2], TypeError)])
+@pytest.mark.parametrize(
+    "sentence, error", [("", ValueError), ("   ", ValueError), (42, TypeError), ([1, 2], TypeError)]
+)
 def test_translate_rejects_bad_sentences(data, trained, sentence, error):
     with pytest.raises(error, match="sentence"):
         translate(trained[0], sentence, data)
@@ -161,24 +184,26 @@ def test_translate_rejects_bad_model_and_max_len(data, trained):
 
 # -- BLEU -----------------------------------------------------------------------------------------
 
+
 def test_identical_hypotheses_score_100():
     refs = [p.split() for p in ("i stayed at his place yesterday .", "he is happy .", "i don't know .")]
     assert bleu(refs, refs) == pytest.approx(100.0)
 
 
 def test_bleu_known_values():
-    ref = ["a b c d e f g h".split()]
+    ref = [["a", "b", "c", "d", "e", "f", "g", "h"]]
     # one wrong last word: precisions 7/8, 6/7, 5/6, 4/5 -> geometric mean (1/2)^(1/4), no brevity penalty
-    assert bleu(["a b c d e f g x".split()], ref) == pytest.approx(100 * 0.5 ** 0.25)
+    assert bleu([["a", "b", "c", "d", "e", "f", "g", "x"]], ref) == pytest.approx(100 * 0.5**0.25)
     # a correct but short hypothesis: precisions 1, brevity penalty exp(1 - 8/6)
-    assert bleu(["a b c d e f".split()], ref) == pytest.approx(100 * math.exp(1 - 8 / 6))
+    assert bleu([["a", "b", "c", "d", "e", "f"]], ref) == pytest.approx(100 * math.exp(1 - 8 / 6))
 
 
 def test_bleu_is_sacrebleus_corpus_bleu_on_our_tokens():
     hyps = [["the", "cat", "sat", "on", "the", "mat", "."], ["he", "is", "happy", "."]]
     refs = [["the", "cat", "is", "on", "the", "mat", "."], ["he", "was", "happy", "."]]
-    want = sacrebleu.corpus_bleu([" ".join(h) for h in hyps], [[" ".join(r) for r in refs]],
-                                 tokenize="none").score
+    want = sacrebleu.corpus_bleu(
+        [" ".join(h) for h in hyps], [[" ".join(r) for r in refs]], tokenize="none"
+    ).score
     assert bleu(hyps, refs) == pytest.approx(want)
 
 
@@ -207,6 +232,7 @@ def test_bleu_by_length_buckets():
 
 # -- cached weights ---------------------------------------------------------------------------------
 
+
 def test_cached_weights_load_and_have_their_loss_curves(data):
     for path, cls in ((ATTENTION_PT, AttentionSeq2Seq), (FIXED_PT, FixedContextSeq2Seq)):
         model, losses = load_model(path, data, SETTINGS)
@@ -234,7 +260,7 @@ def test_save_and_load_round_trip(data, tmp_path):
     model = build_model("attention", data, small)
     save_model(tmp_path / "m.pt", model, "attention", data, small, np.array([3.0, 2.0]))
     loaded, losses = load_model(tmp_path / "m.pt", data, small)
-    for (k, v), (_, w) in zip(model.state_dict().items(), loaded.state_dict().items()):
+    for (k, v), (_, w) in zip(model.state_dict().items(), loaded.state_dict().items(), strict=True):
         assert w.dtype == v.dtype and torch.equal(v.half().float(), w), k  # stored as float16
     np.testing.assert_array_equal(losses, [3.0, 2.0])
     with pytest.raises(ValueError, match="kind"):

@@ -3,11 +3,19 @@
 Each widget is one Python file and one JS module in this folder; the shared
 machinery is in ``attnlib/widgets/_base.py`` and ``_common.js``.
 """
+
 from ._base import BookWidget
-from .query_explorer import QueryExplorer
-from .focus_explorer import FocusExplorer
-from .bottleneck_explorer import BottleneckExplorer
 from .alignment_explorer import AlignmentExplorer
+from .bottleneck_explorer import BottleneckExplorer
+from .focus_explorer import FocusExplorer
+from .query_explorer import QueryExplorer
 from .self_attention_explorer import SelfAttentionExplorer
 
-__all__ = ["BookWidget", "QueryExplorer", "FocusExplorer", "BottleneckExplorer", "AlignmentExplorer", "SelfAttentionExplorer"]
+__all__ = [
+    "AlignmentExplorer",
+    "BookWidget",
+    "BottleneckExplorer",
+    "FocusExplorer",
+    "QueryExplorer",
+    "SelfAttentionExplorer",
+]
