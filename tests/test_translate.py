@@ -282,7 +282,9 @@ def test_bleu_bootstrap_is_sacrebleus_paired_test_and_reproducible():
     system, baseline = bleu_bootstrap(good, bad, refs, samples=100, seed=7)
     assert bleu_bootstrap(good, bad, refs, samples=100, seed=7) == (system, baseline)
     assert bleu_bootstrap(good, bad, refs, samples=100, seed=8) != (system, baseline)
-    join = lambda sentences: [" ".join(s) for s in sentences]  # noqa: E731
+    def join(sentences):
+        return [" ".join(s) for s in sentences]
+
     os_seed = os.environ.get("SACREBLEU_SEED")
     os.environ["SACREBLEU_SEED"] = "7"
     try:
