@@ -17,14 +17,15 @@ so the training losses are the same, bit for bit, with or without validation.
 Metrics compare predicted tokens ``pred (B, T)`` with the targets ``target (B, T)``
 position by position, ignoring the target's padding.
 """
+
 from __future__ import annotations
 
 import os
 import random
 import sys
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 import numpy as np
 import torch
@@ -106,12 +107,20 @@ def show_progress(progress: bool | None = None) -> bool:
 
 def sequence_loss(logits: torch.Tensor, target: torch.Tensor, pad_id: int) -> torch.Tensor:
     """Mean cross-entropy over real target tokens: logits (B, T, V), target (B, T) -> ()."""
-    return nn.functional.cross_entropy(logits.flatten(0, 1), target.flatten(),  # (B*T, V), (B*T,)
-                                       ignore_index=pad_id)
+    return nn.functional.cross_entropy(
+        logits.flatten(0, 1),
+        target.flatten(),  # (B*T, V), (B*T,)
+        ignore_index=pad_id,
+    )
 
 
-def train(model: Seq2Seq, batches: Iterable[Batch], config: TrainConfig = TrainConfig(),
-          progress: bool | None = None, validation: Validation | None = None) -> TrainResult:
+def train(
+    model: Seq2Seq,
+    batches: Iterable[Batch],
+    config: TrainConfig = TrainConfig(),
+    progress: bool | None = None,
+    validation: Validation | None = None,
+) -> TrainResult:
     """Train ``model`` with Adam on up to ``config.steps`` batches; return the loss curve.
 
     Each step: teacher-forced forward pass, cross-entropy, backward pass, clip the
@@ -121,8 +130,9 @@ def train(model: Seq2Seq, batches: Iterable[Batch], config: TrainConfig = TrainC
     the best check (the earliest, on a tie) and ``kept_step`` says which step that was.
     """
     if validation is not None and not isinstance(validation, Validation):
-        raise TypeError(f"validation must be an attnlib.train.Validation or None, "
-                        f"got {type(validation).__name__}")
+        raise TypeError(
+            f"validation must be an attnlib.train.Validation or None, got {type(validation).__name__}"
+        )
     seed_everything(config.seed, config.threads)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     pad_id = model.config.pad_id
@@ -135,20 +145,24 @@ def train(model: Seq2Seq, batches: Iterable[Batch], config: TrainConfig = TrainC
             losses.append(_step(model, optimizer, batch, pad_id, config.clip))
             bar.update()
             bar.set_postfix(loss=f"{losses[-1]:.3f}", refresh=False)
-            over_time = config.time_budget is not None and \
-                time.perf_counter() - start > config.time_budget
+            over_time = config.time_budget is not None and time.perf_counter() - start > config.time_budget
             done = len(losses) == config.steps or over_time
             checks.maybe_check(len(losses), last=done)
             if done:
                 break
     kept = checks.restore_best(len(losses))
     model.eval()
-    return TrainResult(np.array(losses), len(losses), time.perf_counter() - start,
-                       np.array(checks.steps, dtype=np.int64), np.array(checks.losses), kept)
+    return TrainResult(
+        np.array(losses),
+        len(losses),
+        time.perf_counter() - start,
+        np.array(checks.steps, dtype=np.int64),
+        np.array(checks.losses),
+        kept,
+    )
 
 
-def _step(model: Seq2Seq, optimizer: torch.optim.Optimizer, batch: Batch, pad_id: int,
-          clip: float) -> float:
+def _step(model: Seq2Seq, optimizer: torch.optim.Optimizer, batch: Batch, pad_id: int, clip: float) -> float:
     """One teacher-forced Adam step on ``batch``; return its loss."""
     logits, _ = model(batch.src, batch.src_lengths, batch.tgt_in)  # (B, T_out, V)
     loss = sequence_loss(logits, batch.tgt_out, pad_id)
@@ -190,8 +204,9 @@ class _Checks:
 
 
 @torch.no_grad()
-def predict(model: Seq2Seq, batch: Batch, teacher_forcing: bool = False
-            ) -> tuple[torch.Tensor, torch.Tensor | None]:
+def predict(
+    model: Seq2Seq, batch: Batch, teacher_forcing: bool = False
+) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Predicted tokens (B, T_out) for a batch, and the attention weights or None.
 
     By default the model decodes greedily, feeding back its own tokens, so one
@@ -205,12 +220,13 @@ def predict(model: Seq2Seq, batch: Batch, teacher_forcing: bool = False
     return model.greedy_decode(batch.src, batch.src_lengths, max_len=batch.tgt_out.shape[1])
 
 
-def _correct(pred: torch.Tensor, target: torch.Tensor, pad_id: int
-             ) -> tuple[torch.Tensor, torch.Tensor]:
+def _correct(pred: torch.Tensor, target: torch.Tensor, pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(correct, real): two (B, T) bool tensors; ``real`` marks the target's non-pad tokens."""
     if pred.shape != target.shape:
-        raise ValueError(f"pred and target must have the same shape (B, T); got pred "
-                         f"{tuple(pred.shape)}, target {tuple(target.shape)}")
+        raise ValueError(
+            f"pred and target must have the same shape (B, T); got pred "
+            f"{tuple(pred.shape)}, target {tuple(target.shape)}"
+        )
     real = target != pad_id
     return (pred == target) & real, real
 
@@ -234,8 +250,9 @@ def _ratio_by(index: torch.Tensor, correct: torch.Tensor, size: int) -> np.ndarr
     return (hits / counts).numpy()  # 0/0 = NaN where no token has that index
 
 
-def accuracy_by_position(pred: torch.Tensor, target: torch.Tensor, pad_id: int = 0,
-                         positions: torch.Tensor | None = None) -> np.ndarray:
+def accuracy_by_position(
+    pred: torch.Tensor, target: torch.Tensor, pad_id: int = 0, positions: torch.Tensor | None = None
+) -> np.ndarray:
     """Accuracy at each position: (B, T) -> (P,), NaN where no token has that position.
 
     By default the position is the target index t. ``positions`` (B, T) relabels each
@@ -248,8 +265,9 @@ def accuracy_by_position(pred: torch.Tensor, target: torch.Tensor, pad_id: int =
     return _ratio_by(positions[keep], correct[keep], int(positions.max()) + 1)
 
 
-def accuracy_by_length(pred: torch.Tensor, target: torch.Tensor, lengths: torch.Tensor,
-                       pad_id: int = 0) -> np.ndarray:
+def accuracy_by_length(
+    pred: torch.Tensor, target: torch.Tensor, lengths: torch.Tensor, pad_id: int = 0
+) -> np.ndarray:
     """Token accuracy of the sequences of each source length: index L -> accuracy; NaN if absent.
 
     lengths (B,) are the source lengths; the result has ``lengths.max() + 1`` entries.

@@ -31,33 +31,64 @@ lower-cased, tokenised text and are not comparable with published, detokenised
 BLEU (sacrebleu's default ``13a``). :func:`bleu_bootstrap` compares two systems
 on the same sentences with sacrebleu's paired bootstrap resampling.
 """
+
 from __future__ import annotations
 
 import contextlib
 import functools
 import hashlib
 import os
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterator, Literal, NamedTuple, Sequence
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import torch
 
-from .data.corpus import (SPECIALS, UNK, Pair, Splits, Vocab, collate, encode_pairs,
-                          filter_by_length, load_pairs, normalize_chinese, split_pairs,
-                          tokenize_chinese)
-from .data.synthetic import EOS, Batch
 from ._validate import check_int
+from .data.corpus import (
+    SPECIALS,
+    UNK,
+    Pair,
+    Splits,
+    Vocab,
+    collate,
+    encode_pairs,
+    filter_by_length,
+    load_pairs,
+    normalize_chinese,
+    split_pairs,
+    tokenize_chinese,
+)
+from .data.synthetic import EOS, Batch
 from .seq2seq import AttentionSeq2Seq, FixedContextSeq2Seq, Seq2Seq, Seq2SeqConfig
 from .train import TrainConfig, TrainResult, Validation, sequence_loss
 
 __all__ = [
-    "WEIGHTS_DIR", "MODEL_KINDS", "TranslatorSettings", "TranslationData", "Translation",
-    "BucketScore", "BootstrapScore", "TrainingHistory", "prepare_data", "training_batches",
-    "build_model", "validation_loss", "translate", "translate_batch", "translate_many", "bleu",
-    "bleu_signature", "bleu_by_length", "bleu_bootstrap", "save_model", "load_model",
-    "load_history", "vocab_digest",
+    "MODEL_KINDS",
+    "WEIGHTS_DIR",
+    "BootstrapScore",
+    "BucketScore",
+    "TrainingHistory",
+    "Translation",
+    "TranslationData",
+    "TranslatorSettings",
+    "bleu",
+    "bleu_bootstrap",
+    "bleu_by_length",
+    "bleu_signature",
+    "build_model",
+    "load_history",
+    "load_model",
+    "prepare_data",
+    "save_model",
+    "training_batches",
+    "translate",
+    "translate_batch",
+    "translate_many",
+    "validation_loss",
+    "vocab_digest",
 ]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "data" / "weights"
@@ -83,31 +114,48 @@ class TranslatorSettings:
     eval_every: int = 100  # steps between validation-loss checks; the best check's weights are kept
 
     def __post_init__(self) -> None:
-        for name in ("max_len", "vocab_size", "embed", "hidden", "attention_hidden",
-                     "batch_size", "steps", "eval_every"):
+        for name in (
+            "max_len",
+            "vocab_size",
+            "embed",
+            "hidden",
+            "attention_hidden",
+            "batch_size",
+            "steps",
+            "eval_every",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         if self.vocab_size <= len(SPECIALS):
-            raise ValueError(f"vocab_size must exceed the {len(SPECIALS)} special tokens, "
-                             f"got {self.vocab_size}")
+            raise ValueError(
+                f"vocab_size must exceed the {len(SPECIALS)} special tokens, got {self.vocab_size}"
+            )
 
     def model_config(self, data: TranslationData) -> Seq2SeqConfig:
         """The :class:`~attnlib.seq2seq.Seq2SeqConfig` for ``data``'s vocabularies."""
-        return Seq2SeqConfig(len(data.src_vocab), len(data.tgt_vocab), embed=self.embed,
-                             hidden=self.hidden, attention_hidden=self.attention_hidden,
-                             bidirectional=True, dropout=self.dropout)
+        return Seq2SeqConfig(
+            len(data.src_vocab),
+            len(data.tgt_vocab),
+            embed=self.embed,
+            hidden=self.hidden,
+            attention_hidden=self.attention_hidden,
+            bidirectional=True,
+            dropout=self.dropout,
+        )
 
     def train_config(self, steps: int | None = None) -> TrainConfig:
         """The :class:`~attnlib.train.TrainConfig` (1 thread), optionally with fewer ``steps``."""
-        return TrainConfig(steps=self.steps if steps is None else steps, lr=self.lr,
-                           seed=self.seed, threads=1)
+        return TrainConfig(
+            steps=self.steps if steps is None else steps, lr=self.lr, seed=self.seed, threads=1
+        )
 
     def validation(self, data: TranslationData) -> Validation:
         """The :class:`~attnlib.train.Validation` of a full run: :func:`validation_loss` on
         ``data.validation`` every ``eval_every`` steps, keeping the best check's weights."""
-        return Validation(functools.partial(validation_loss, data=_check_data(data)),
-                          every=self.eval_every, keep_best=True)
+        return Validation(
+            functools.partial(validation_loss, data=_check_data(data)), every=self.eval_every, keep_best=True
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -123,8 +171,9 @@ class TranslationData:
     max_len: int
 
 
-def prepare_data(settings: TranslatorSettings | None = None,
-                 pairs: Sequence[Pair] | None = None) -> TranslationData:
+def prepare_data(
+    settings: TranslatorSettings | None = None, pairs: Sequence[Pair] | None = None
+) -> TranslationData:
     """Split ``pairs`` (default: the shipped corpus), keep short pairs, build vocabularies.
 
     The split is :func:`~attnlib.data.corpus.split_pairs` (connected groups of pairs
@@ -138,8 +187,7 @@ def prepare_data(settings: TranslatorSettings | None = None,
     if not pairs or not all(isinstance(p, Pair) for p in pairs):
         raise ValueError("pairs must be a non-empty list of attnlib.data.Pair (from load_pairs)")
     splits = split_pairs(pairs, seed=settings.seed)
-    train, validation, test = (filter_by_length(part, settings.max_len, settings.max_len)
-                               for part in splits)
+    train, validation, test = (filter_by_length(part, settings.max_len, settings.max_len) for part in splits)
     if not train:
         raise ValueError(f"no training pair has at most max_len={settings.max_len} tokens per side")
     src_vocab = Vocab.build((p.src for p in train), max_size=settings.vocab_size)
@@ -162,8 +210,9 @@ def _check_data(data: object) -> TranslationData:
     return _check_type("data", data, TranslationData, "a TranslationData (from prepare_data)")
 
 
-def training_batches(data: TranslationData, settings: TranslatorSettings | None = None,
-                     pool: int = 20) -> Iterator[Batch]:
+def training_batches(
+    data: TranslationData, settings: TranslatorSettings | None = None, pool: int = 20
+) -> Iterator[Batch]:
     """An endless, reproducible stream of training batches of similar lengths.
 
     Each pass over ``data.train`` shuffles it (``numpy.random.default_rng(settings.seed)``),
@@ -182,23 +231,27 @@ def training_batches(data: TranslationData, settings: TranslatorSettings | None 
     return _batch_stream(examples, settings.batch_size, pool, settings.seed)  # checked now, not at next()
 
 
-def _batch_stream(examples: list[tuple[list[int], list[int]]], size: int, pool: int,
-                  seed: int) -> Iterator[Batch]:
+def _batch_stream(
+    examples: list[tuple[list[int], list[int]]], size: int, pool: int, seed: int
+) -> Iterator[Batch]:
     """The generator behind :func:`training_batches`."""
     rng = np.random.default_rng(seed)
     while True:
         order = rng.permutation(len(examples))[: len(examples) // size * size]
         batches = []
         for start in range(0, len(order), pool * size):
-            chunk = sorted(order[start:start + pool * size].tolist(),
-                           key=lambda i: (len(examples[i][1]), len(examples[i][0])))
-            batches += [chunk[i:i + size] for i in range(0, len(chunk), size)]
+            chunk = sorted(
+                order[start : start + pool * size].tolist(),
+                key=lambda i: (len(examples[i][1]), len(examples[i][0])),
+            )
+            batches += [chunk[i : i + size] for i in range(0, len(chunk), size)]
         for b in rng.permutation(len(batches)):
             yield collate([examples[i] for i in batches[b]])
 
 
-def build_model(kind: Literal["attention", "fixed"], data: TranslationData,
-                settings: TranslatorSettings | None = None) -> Seq2Seq:
+def build_model(
+    kind: Literal["attention", "fixed"], data: TranslationData, settings: TranslatorSettings | None = None
+) -> Seq2Seq:
     """A fresh model, its initial weights drawn with ``torch.manual_seed(settings.seed)``.
 
     ``kind`` is ``"attention"`` (:class:`~attnlib.seq2seq.AttentionSeq2Seq`) or
@@ -213,8 +266,9 @@ def build_model(kind: Literal["attention", "fixed"], data: TranslationData,
 
 
 @torch.no_grad()
-def validation_loss(model: Seq2Seq, data: TranslationData, pairs: Sequence[Pair] | None = None,
-                    batch_size: int = 256) -> float:
+def validation_loss(
+    model: Seq2Seq, data: TranslationData, pairs: Sequence[Pair] | None = None, batch_size: int = 256
+) -> float:
     """Teacher-forced cross-entropy per target token on held-out pairs (default: ``data.validation``).
 
     The same quantity as the training loss (:func:`~attnlib.train.sequence_loss`:
@@ -233,7 +287,7 @@ def validation_loss(model: Seq2Seq, data: TranslationData, pairs: Sequence[Pair]
     model.eval()
     total, tokens = 0.0, 0
     for start in range(0, len(examples), batch_size):
-        batch = collate(examples[start:start + batch_size])
+        batch = collate(examples[start : start + batch_size])
         logits, _ = model(batch.src, batch.src_lengths, batch.tgt_in)  # (B, T_out, V)
         n = int((batch.tgt_out != model.config.pad_id).sum())  # real target tokens, EOS included
         total += sequence_loss(logits, batch.tgt_out, model.config.pad_id).item() * n
@@ -242,6 +296,7 @@ def validation_loss(model: Seq2Seq, data: TranslationData, pairs: Sequence[Pair]
 
 
 # -- translating ---------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, eq=False)
 class Translation:
@@ -273,8 +328,9 @@ def _source_tokens(sentence: str | Sequence[str]) -> tuple[str, ...]:
     elif isinstance(sentence, Sequence) and all(isinstance(t, str) for t in sentence):
         tokens = tuple(sentence)
     else:
-        raise TypeError(f"sentence must be a str or a sequence of token strings, got "
-                        f"{type(sentence).__name__}")
+        raise TypeError(
+            f"sentence must be a str or a sequence of token strings, got {type(sentence).__name__}"
+        )
     if not tokens:
         raise ValueError("sentence is empty: give at least one Chinese character")
     return tokens
@@ -291,8 +347,9 @@ def _check_max_len(max_len: object) -> int:
 
 
 @torch.no_grad()
-def translate(model: Seq2Seq, sentence: str | Sequence[str], data: TranslationData,
-              max_len: int = 30) -> Translation:
+def translate(
+    model: Seq2Seq, sentence: str | Sequence[str], data: TranslationData, max_len: int = 30
+) -> Translation:
     """Translate one Chinese sentence greedily; return tokens, weights and context vectors.
 
     ``sentence`` is raw text (normalised and tokenized like the corpus) or a list of
@@ -302,8 +359,13 @@ def translate(model: Seq2Seq, sentence: str | Sequence[str], data: TranslationDa
 
 
 @torch.no_grad()
-def translate_batch(model: Seq2Seq, sentences: Sequence[str | Sequence[str]], data: TranslationData,
-                    max_len: int = 30, batch_size: int = 256) -> list[Translation]:
+def translate_batch(
+    model: Seq2Seq,
+    sentences: Sequence[str | Sequence[str]],
+    data: TranslationData,
+    max_len: int = 30,
+    batch_size: int = 256,
+) -> list[Translation]:
     """:func:`translate` for many sentences, decoded ``batch_size`` at a time."""
     model, data, max_len = _check_model(model), _check_data(data), _check_max_len(max_len)
     if isinstance(sentences, str) or not isinstance(sentences, Sequence):
@@ -312,44 +374,67 @@ def translate_batch(model: Seq2Seq, sentences: Sequence[str | Sequence[str]], da
     model.eval()
     out: list[Translation] = []
     for start in range(0, len(sources), batch_size):
-        chunk = sources[start:start + batch_size]
+        chunk = sources[start : start + batch_size]
         ids = [data.src_vocab.encode(s) for s in chunk]
         batch = collate([(i, [UNK]) for i in ids])
         tokens, weights = model.greedy_decode(batch.src, batch.src_lengths, max_len=max_len)
         memory, _ = model.encode(batch.src, batch.src_lengths)  # states (B, T_in, enc)
         for b, (source, src_ids) in enumerate(zip(chunk, ids)):
-            out.append(_one_translation(source, src_ids, tokens[b].tolist(),
-                                        None if weights is None else weights[b],
-                                        memory.states[b], memory.final[b], data))
+            out.append(
+                _one_translation(
+                    source,
+                    src_ids,
+                    tokens[b].tolist(),
+                    None if weights is None else weights[b],
+                    memory.states[b],
+                    memory.final[b],
+                    data,
+                )
+            )
     return out
 
 
-def _one_translation(source: tuple[str, ...], src_ids: list[int], out_ids: list[int],
-                     weights: torch.Tensor | None, states: torch.Tensor, final: torch.Tensor,
-                     data: TranslationData) -> Translation:
+def _one_translation(
+    source: tuple[str, ...],
+    src_ids: list[int],
+    out_ids: list[int],
+    weights: torch.Tensor | None,
+    states: torch.Tensor,
+    final: torch.Tensor,
+    data: TranslationData,
+) -> Translation:
     """Cut one decoded row at its first EOS and compute its context vectors."""
     steps = out_ids.index(EOS) + 1 if EOS in out_ids else len(out_ids)
-    states = states[:len(source)]  # (T_in, enc) without padding
+    states = states[: len(source)]  # (T_in, enc) without padding
     if weights is None:
         w, contexts = None, final.expand(steps, -1)  # the same c at every step
     else:
-        w = weights[:steps, :len(source)]  # (T_out, T_in)
+        w = weights[:steps, : len(source)]  # (T_out, T_in)
         contexts = w @ states  # (T_out, T_in) @ (T_in, enc) -> (T_out, enc)
     return Translation(
-        source=source, output=tuple(data.tgt_vocab.decode(out_ids[:steps], strip=False)),
+        source=source,
+        output=tuple(data.tgt_vocab.decode(out_ids[:steps], strip=False)),
         weights=None if w is None else w.numpy().astype(np.float64),
-        contexts=contexts.numpy().astype(np.float64), states=states.numpy().astype(np.float64),
-        unknown=tuple(t for t, i in zip(source, src_ids) if i == UNK and t not in SPECIALS))
+        contexts=contexts.numpy().astype(np.float64),
+        states=states.numpy().astype(np.float64),
+        unknown=tuple(t for t, i in zip(source, src_ids) if i == UNK and t not in SPECIALS),
+    )
 
 
 @torch.no_grad()
-def translate_many(model: Seq2Seq, sources: Sequence[str | Sequence[str]], data: TranslationData,
-                   max_len: int = 30, batch_size: int = 256) -> list[list[str]]:
+def translate_many(
+    model: Seq2Seq,
+    sources: Sequence[str | Sequence[str]],
+    data: TranslationData,
+    max_len: int = 30,
+    batch_size: int = 256,
+) -> list[list[str]]:
     """Greedy translations (word lists, no ``<eos>``) of many sentences, in batches."""
     return [list(t.words) for t in translate_batch(model, sources, data, max_len, batch_size)]
 
 
 # -- BLEU --------------------------------------------------------------------------------------
+
 
 def _sentences(name: str, sentences: object) -> list[str]:
     """Token lists -> space-joined strings, with a clear error for anything else."""
@@ -358,13 +443,14 @@ def _sentences(name: str, sentences: object) -> list[str]:
     out = []
     for i, s in enumerate(sentences):
         if isinstance(s, str) or not isinstance(s, Sequence) or not all(isinstance(t, str) for t in s):
-            raise TypeError(f"{name}[{i}] must be a list of token strings (e.g. "
-                            f"tokenize_english(text)), got {s!r}")
+            raise TypeError(
+                f"{name}[{i}] must be a list of token strings (e.g. tokenize_english(text)), got {s!r}"
+            )
         out.append(" ".join(s))
     return out
 
 
-def _bleu_metric():  # noqa: ANN202 (sacrebleu is imported on first use)
+def _bleu_metric():
     """sacrebleu's corpus BLEU as this module uses it: our tokens, its tokenizer off."""
     from sacrebleu.metrics import BLEU
 
@@ -379,8 +465,7 @@ def bleu(hypotheses: Sequence[Sequence[str]], references: Sequence[Sequence[str]
     """
     hyps, refs = _sentences("hypotheses", hypotheses), _sentences("references", references)
     if len(hyps) != len(refs):
-        raise ValueError(f"need one reference per hypothesis: {len(hyps)} hypotheses, "
-                         f"{len(refs)} references")
+        raise ValueError(f"need one reference per hypothesis: {len(hyps)} hypotheses, {len(refs)} references")
     if not hyps:
         raise ValueError("BLEU of an empty corpus is undefined: give at least one sentence")
     return float(_bleu_metric().corpus_score(hyps, [refs]).score)
@@ -406,21 +491,31 @@ class BucketScore(NamedTuple):
         return str(self.low) if self.low == self.high else f"{self.low}–{self.high}"
 
 
-def bleu_by_length(hypotheses: Sequence[Sequence[str]], references: Sequence[Sequence[str]],
-                   source_lengths: Sequence[int], buckets: Sequence[tuple[int, int]]
-                   ) -> list[BucketScore]:
+def bleu_by_length(
+    hypotheses: Sequence[Sequence[str]],
+    references: Sequence[Sequence[str]],
+    source_lengths: Sequence[int],
+    buckets: Sequence[tuple[int, int]],
+) -> list[BucketScore]:
     """Corpus BLEU within each source-length bucket ``(low, high)`` (both ends included)."""
     hyps, refs = list(hypotheses), list(references)
     lengths = np.asarray(source_lengths)
     if not len(hyps) == len(refs) == len(lengths):
-        raise ValueError(f"hypotheses, references and source_lengths must have the same length; "
-                         f"got {len(hyps)}, {len(refs)}, {len(lengths)}")
+        raise ValueError(
+            f"hypotheses, references and source_lengths must have the same length; "
+            f"got {len(hyps)}, {len(refs)}, {len(lengths)}"
+        )
     scores = []
     for bucket in buckets:
-        if (not isinstance(bucket, Sequence) or len(bucket) != 2
-                or not all(isinstance(b, (int, np.integer)) for b in bucket) or bucket[0] > bucket[1]):
-            raise ValueError(f"each bucket must be a pair of ints (low, high) with low <= high, "
-                             f"got {bucket!r}")
+        if (
+            not isinstance(bucket, Sequence)
+            or len(bucket) != 2
+            or not all(isinstance(b, (int, np.integer)) for b in bucket)
+            or bucket[0] > bucket[1]
+        ):
+            raise ValueError(
+                f"each bucket must be a pair of ints (low, high) with low <= high, got {bucket!r}"
+            )
         low, high = int(bucket[0]), int(bucket[1])
         idx = np.flatnonzero((lengths >= low) & (lengths <= high))
         score = bleu([hyps[i] for i in idx], [refs[i] for i in idx]) if len(idx) else float("nan")
@@ -451,9 +546,13 @@ def _sacrebleu_seed(seed: int) -> Iterator[None]:
             os.environ["SACREBLEU_SEED"] = old
 
 
-def bleu_bootstrap(system: Sequence[Sequence[str]], baseline: Sequence[Sequence[str]],
-                   references: Sequence[Sequence[str]], samples: int = 1000, seed: int = 12345
-                   ) -> tuple[BootstrapScore, BootstrapScore]:
+def bleu_bootstrap(
+    system: Sequence[Sequence[str]],
+    baseline: Sequence[Sequence[str]],
+    references: Sequence[Sequence[str]],
+    samples: int = 1000,
+    seed: int = 12345,
+) -> tuple[BootstrapScore, BootstrapScore]:
     """Paired bootstrap resampling (Koehn 2004) of two systems' BLEU; return ``(system, baseline)``.
 
     Is ``system`` better than ``baseline`` on these sentences, or did the test set
@@ -478,16 +577,23 @@ def bleu_bootstrap(system: Sequence[Sequence[str]], baseline: Sequence[Sequence[
     hyps, base = _sentences("system", system), _sentences("baseline", baseline)
     refs = _sentences("references", references)
     if not len(hyps) == len(base) == len(refs):
-        raise ValueError(f"system, baseline and references must have one sentence each per "
-                         f"source: got {len(hyps)}, {len(base)}, {len(refs)}")
+        raise ValueError(
+            f"system, baseline and references must have one sentence each per "
+            f"source: got {len(hyps)}, {len(base)}, {len(refs)}"
+        )
     if not hyps:
         raise ValueError("a bootstrap of an empty corpus is undefined: give at least one sentence")
     samples, seed = check_int("samples", samples, 1), check_int("seed", seed, 1)
     from sacrebleu.significance import PairedTest
 
     with _sacrebleu_seed(seed):
-        test = PairedTest([("baseline", base), ("system", hyps)], {"BLEU": _bleu_metric()},
-                          references=[refs], test_type="bs", n_samples=samples)
+        test = PairedTest(
+            [("baseline", base), ("system", hyps)],
+            {"BLEU": _bleu_metric()},
+            references=[refs],
+            test_type="bs",
+            n_samples=samples,
+        )
         _, results = test()
     baseline_result, system_result = results["BLEU"]
     return _bootstrap_score(system_result), _bootstrap_score(baseline_result)
@@ -501,6 +607,7 @@ def _bootstrap_score(result: Any) -> BootstrapScore:
 
 
 # -- weights on disk ----------------------------------------------------------------------------
+
 
 def vocab_digest(vocab: Vocab) -> str:
     """A short sha256 of a vocabulary's tokens, to tie saved weights to their vocabulary."""
@@ -517,8 +624,14 @@ class TrainingHistory:
     kept_step: int  # the step whose weights the file holds (the best check, or the last step)
 
 
-def save_model(path: str | os.PathLike, model: Seq2Seq, kind: str, data: TranslationData,
-               settings: TranslatorSettings, losses: np.ndarray | TrainResult) -> None:
+def save_model(
+    path: str | os.PathLike,
+    model: Seq2Seq,
+    kind: str,
+    data: TranslationData,
+    settings: TranslatorSettings,
+    losses: np.ndarray | TrainResult,
+) -> None:
     """Write a model's weights with what made them: settings, vocabulary digests, curves.
 
     ``losses`` is the :class:`~attnlib.train.TrainResult` of the run (its training
@@ -528,17 +641,25 @@ def save_model(path: str | os.PathLike, model: Seq2Seq, kind: str, data: Transla
     model read back by :func:`load_model` computes in float32 with the rounded weights.
     """
     if kind not in _MODELS or not isinstance(_check_model(model), _MODELS[kind]):
-        raise ValueError(f"kind must name the model's class, one of {MODEL_KINDS}; got {kind!r} "
-                         f"for a {type(model).__name__}")
+        raise ValueError(
+            f"kind must name the model's class, one of {MODEL_KINDS}; got {kind!r} "
+            f"for a {type(model).__name__}"
+        )
     history = _as_history(losses)
-    record = {"kind": kind, "settings": asdict(_check_settings(settings)),
-              "src_vocab": vocab_digest(data.src_vocab), "tgt_vocab": vocab_digest(data.tgt_vocab),
-              "losses": torch.as_tensor(history.losses, dtype=torch.float64),
-              "val_steps": torch.as_tensor(history.val_steps, dtype=torch.int64),
-              "val_losses": torch.as_tensor(history.val_losses, dtype=torch.float64),
-              "kept_step": history.kept_step,
-              "state_dict": {k: v.detach().to(torch.float16) if v.is_floating_point() else v.detach().clone()
-                             for k, v in model.state_dict().items()}}
+    record = {
+        "kind": kind,
+        "settings": asdict(_check_settings(settings)),
+        "src_vocab": vocab_digest(data.src_vocab),
+        "tgt_vocab": vocab_digest(data.tgt_vocab),
+        "losses": torch.as_tensor(history.losses, dtype=torch.float64),
+        "val_steps": torch.as_tensor(history.val_steps, dtype=torch.int64),
+        "val_losses": torch.as_tensor(history.val_losses, dtype=torch.float64),
+        "kept_step": history.kept_step,
+        "state_dict": {
+            k: v.detach().to(torch.float16) if v.is_floating_point() else v.detach().clone()
+            for k, v in model.state_dict().items()
+        },
+    }
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     torch.save(record, path)
 
@@ -557,13 +678,13 @@ def _read_record(path: str | os.PathLike) -> dict:
     """The dictionary :func:`save_model` wrote at ``path``, or FileNotFoundError."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no trained weights at {path}; make them with "
-                                "`python scripts/train_ch4.py`")
+        raise FileNotFoundError(f"no trained weights at {path}; make them with `python scripts/train_ch4.py`")
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
-def load_model(path: str | os.PathLike, data: TranslationData,
-               settings: TranslatorSettings | None = None) -> tuple[Seq2Seq, np.ndarray]:
+def load_model(
+    path: str | os.PathLike, data: TranslationData, settings: TranslatorSettings | None = None
+) -> tuple[Seq2Seq, np.ndarray]:
     """Read weights written by :func:`save_model`; return ``(model in eval mode, loss curve)``.
 
     Raises ``FileNotFoundError`` if the file is missing and ``ValueError`` if it was
@@ -573,15 +694,19 @@ def load_model(path: str | os.PathLike, data: TranslationData,
     settings = TranslatorSettings() if settings is None else _check_settings(settings)
     record = _read_record(path)
     if record.get("settings") != asdict(settings):
-        raise ValueError(f"{path} was trained with settings {record.get('settings')}, not "
-                         f"{asdict(settings)}; re-run scripts/train_ch4.py")
+        raise ValueError(
+            f"{path} was trained with settings {record.get('settings')}, not "
+            f"{asdict(settings)}; re-run scripts/train_ch4.py"
+        )
     for side in ("src_vocab", "tgt_vocab"):
         if record.get(side) != vocab_digest(getattr(_check_data(data), side)):
-            raise ValueError(f"{path} was trained with another {side} than data's; "
-                             "re-run scripts/train_ch4.py")
+            raise ValueError(
+                f"{path} was trained with another {side} than data's; re-run scripts/train_ch4.py"
+            )
     model = build_model(record["kind"], data, settings)
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v
-                           for k, v in record["state_dict"].items()})
+    model.load_state_dict(
+        {k: v.float() if v.is_floating_point() else v for k, v in record["state_dict"].items()}
+    )
     model.eval()
     return model, record["losses"].numpy()
 
@@ -589,5 +714,9 @@ def load_model(path: str | os.PathLike, data: TranslationData,
 def load_history(path: str | os.PathLike) -> TrainingHistory:
     """The training curve, validation curve and kept step stored by :func:`save_model`."""
     record = _read_record(path)
-    return TrainingHistory(record["losses"].numpy(), record["val_steps"].numpy(),
-                           record["val_losses"].numpy(), int(record["kept_step"]))
+    return TrainingHistory(
+        record["losses"].numpy(),
+        record["val_steps"].numpy(),
+        record["val_losses"].numpy(),
+        int(record["kept_step"]),
+    )

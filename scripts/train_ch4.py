@@ -32,6 +32,7 @@ kernels give other last digits.
     .venv/bin/python scripts/train_ch4.py --kind fixed
     .venv/bin/python scripts/train_ch4.py --val-bleu  # also print validation BLEU at each check
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,15 +42,24 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from attnlib.seq2seq import Seq2Seq  # noqa: E402
-from attnlib.train import Validation, train  # noqa: E402
-from attnlib.translate import (MODEL_KINDS, WEIGHTS_DIR, TranslationData,  # noqa: E402
-                               TranslatorSettings, bleu, build_model, prepare_data, save_model,
-                               training_batches, translate_many, validation_loss)
+from attnlib.seq2seq import Seq2Seq
+from attnlib.train import Validation, train
+from attnlib.translate import (
+    MODEL_KINDS,
+    WEIGHTS_DIR,
+    TranslationData,
+    TranslatorSettings,
+    bleu,
+    build_model,
+    prepare_data,
+    save_model,
+    training_batches,
+    translate_many,
+    validation_loss,
+)
 
 
-def reporting_validation(data: TranslationData, settings: TranslatorSettings,
-                         with_bleu: bool) -> Validation:
+def reporting_validation(data: TranslationData, settings: TranslatorSettings, with_bleu: bool) -> Validation:
     """``settings.validation(data)``, printing each check (and the validation BLEU if asked)."""
     checks = [0]
     start = time.perf_counter()
@@ -59,8 +69,10 @@ def reporting_validation(data: TranslationData, settings: TranslatorSettings,
         checks[0] += 1
         step = min(checks[0] * settings.eval_every, settings.steps)
         extra = f", BLEU {greedy_bleu(model, data, data.validation, settings):5.2f}" if with_bleu else ""
-        print(f"  step {step:5d}: validation loss {value:.4f}{extra}  "
-              f"({time.perf_counter() - start:.0f} s)", flush=True)
+        print(
+            f"  step {step:5d}: validation loss {value:.4f}{extra}  ({time.perf_counter() - start:.0f} s)",
+            flush=True,
+        )
         return value
 
     base = settings.validation(data)
@@ -75,27 +87,43 @@ def greedy_bleu(model: Seq2Seq, data: TranslationData, pairs: list, settings: Tr
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--kind", choices=MODEL_KINDS, action="append",
-                   help="which model to train (repeatable; default: both)")
+    p.add_argument(
+        "--kind",
+        choices=MODEL_KINDS,
+        action="append",
+        help="which model to train (repeatable; default: both)",
+    )
     p.add_argument("--out", type=Path, default=WEIGHTS_DIR, help="folder for the .pt files")
-    p.add_argument("--val-bleu", action="store_true",
-                   help="also print the validation BLEU at each check (a report; ~1.5 s a check)")
+    p.add_argument(
+        "--val-bleu",
+        action="store_true",
+        help="also print the validation BLEU at each check (a report; ~1.5 s a check)",
+    )
     args = p.parse_args()
     settings = TranslatorSettings()
     data = prepare_data(settings)
-    print(f"{len(data.train)} training, {len(data.validation)} validation, {len(data.test)} test "
-          f"pairs; vocabularies {len(data.src_vocab)} (zh) / {len(data.tgt_vocab)} (en); {settings}")
+    print(
+        f"{len(data.train)} training, {len(data.validation)} validation, {len(data.test)} test "
+        f"pairs; vocabularies {len(data.src_vocab)} (zh) / {len(data.tgt_vocab)} (en); {settings}"
+    )
     for kind in args.kind or MODEL_KINDS:
         model = build_model(kind, data, settings)
-        result = train(model, training_batches(data, settings), settings.train_config(),
-                       validation=reporting_validation(data, settings, args.val_bleu))
+        result = train(
+            model,
+            training_batches(data, settings),
+            settings.train_config(),
+            validation=reporting_validation(data, settings, args.val_bleu),
+        )
         path = args.out / f"ch4_{kind}.pt"
         save_model(path, model, kind, data, settings, result)
         best = result.val_losses.min()
-        print(f"{kind}: {result.steps} steps in {result.seconds:.0f} s; final training loss "
-              f"{result.losses[-100:].mean():.3f}; kept step {result.kept_step} (validation loss "
-              f"{best:.4f}; last step {result.val_losses[-1]:.4f}); test BLEU "
-              f"{greedy_bleu(model, data, data.test, settings):.2f} -> {path}", flush=True)
+        print(
+            f"{kind}: {result.steps} steps in {result.seconds:.0f} s; final training loss "
+            f"{result.losses[-100:].mean():.3f}; kept step {result.kept_step} (validation loss "
+            f"{best:.4f}; last step {result.val_losses[-1]:.4f}); test BLEU "
+            f"{greedy_bleu(model, data, data.test, settings):.2f} -> {path}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

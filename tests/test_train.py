@@ -1,4 +1,5 @@
 """Training loop (determinism, budgets, quiet output) and metrics on hand-made examples."""
+
 import math
 
 import numpy as np
@@ -7,9 +8,18 @@ import torch
 
 from attnlib.data import EOS, PAD, SequenceTask
 from attnlib.seq2seq import AttentionSeq2Seq, FixedContextSeq2Seq, Seq2SeqConfig
-from attnlib.train import (TrainConfig, Validation, accuracy_by_length, accuracy_by_position,
-                           exact_match, predict, seed_everything, show_progress, token_accuracy,
-                           train)
+from attnlib.train import (
+    TrainConfig,
+    Validation,
+    accuracy_by_length,
+    accuracy_by_position,
+    exact_match,
+    predict,
+    seed_everything,
+    show_progress,
+    token_accuracy,
+    train,
+)
 
 TASK = SequenceTask("reverse", vocab_size=8, min_len=2, max_len=4)
 CONFIG = Seq2SeqConfig(8, 8, embed=8, hidden=16, attention_hidden=8, dropout=0.1)
@@ -18,8 +28,13 @@ CONFIG = Seq2SeqConfig(8, 8, embed=8, hidden=16, attention_hidden=8, dropout=0.1
 def run(Model=AttentionSeq2Seq, seed=0, steps=5, validation=None, **kwargs):
     seed_everything(seed)
     model = Model(CONFIG)
-    result = train(model, TASK.batches(16, seed=seed), TrainConfig(steps=steps, seed=seed, **kwargs),
-                   progress=False, validation=validation)
+    result = train(
+        model,
+        TASK.batches(16, seed=seed),
+        TrainConfig(steps=steps, seed=seed, **kwargs),
+        progress=False,
+        validation=validation,
+    )
     return model, result
 
 
@@ -54,10 +69,17 @@ def test_no_output_when_progress_is_off_or_nbval_is_set(capsys, monkeypatch):
     assert show_progress(False) is False
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(steps=0), "steps"), (dict(steps=2.5), "steps"), (dict(lr=0.0), "lr"),
-    (dict(clip=-1.0), "clip"), (dict(threads=0), "threads"), (dict(time_budget=0), "time_budget"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(steps=0), "steps"),
+        (dict(steps=2.5), "steps"),
+        (dict(lr=0.0), "lr"),
+        (dict(clip=-1.0), "clip"),
+        (dict(threads=0), "threads"),
+        (dict(time_budget=0), "time_budget"),
+    ],
+)
 def test_bad_train_config(kwargs, match):
     with pytest.raises(ValueError, match=match):
         TrainConfig(**kwargs)
@@ -102,9 +124,15 @@ def test_without_validation_the_result_has_no_checks():
     assert result.val_steps.shape == result.val_losses.shape == (0,) and result.kept_step == 3
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(loss=3.0), TypeError, "loss"), (dict(every=0), ValueError, "every"),
-    (dict(every=1.5), TypeError, "every"), (dict(keep_best=1), TypeError, "keep_best")])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(loss=3.0), TypeError, "loss"),
+        (dict(every=0), ValueError, "every"),
+        (dict(every=1.5), TypeError, "every"),
+        (dict(keep_best=1), TypeError, "keep_best"),
+    ],
+)
 def test_bad_validation(kwargs, error, match):
     with pytest.raises(error, match=match):
         Validation(**{"loss": len, **kwargs})

@@ -1,4 +1,5 @@
 """Chapter 4's translator helpers: data pipeline, attention on real batches, translate, BLEU, weights."""
+
 import dataclasses
 import math
 import os
@@ -11,10 +12,24 @@ import torch
 from attnlib.data import EOS, PAD, RUNNING_EXAMPLE, SPECIALS, running_example
 from attnlib.seq2seq import AttentionSeq2Seq, FixedContextSeq2Seq
 from attnlib.train import train
-from attnlib.translate import (WEIGHTS_DIR, BootstrapScore, Translation, TranslatorSettings, bleu,
-                               bleu_bootstrap, bleu_by_length, build_model, load_history,
-                               load_model, prepare_data, save_model, training_batches, translate,
-                               translate_many, validation_loss)
+from attnlib.translate import (
+    WEIGHTS_DIR,
+    BootstrapScore,
+    Translation,
+    TranslatorSettings,
+    bleu,
+    bleu_bootstrap,
+    bleu_by_length,
+    build_model,
+    load_history,
+    load_model,
+    prepare_data,
+    save_model,
+    training_batches,
+    translate,
+    translate_many,
+    validation_loss,
+)
 
 SETTINGS = TranslatorSettings()
 ATTENTION_PT = WEIGHTS_DIR / "ch4_attention.pt"
@@ -34,9 +49,12 @@ def trained(data):
 
 # -- data ---------------------------------------------------------------------------------------
 
+
 def test_data_respects_the_length_limit_and_vocabulary_size(data):
-    assert all(len(p.src) <= SETTINGS.max_len and len(p.tgt) <= SETTINGS.max_len
-               for p in data.train + data.validation + data.test)
+    assert all(
+        len(p.src) <= SETTINGS.max_len and len(p.tgt) <= SETTINGS.max_len
+        for p in data.train + data.validation + data.test
+    )
     assert len(data.src_vocab) == len(data.tgt_vocab) == SETTINGS.vocab_size
     assert data.src_vocab.tokens[:4] == SPECIALS
     for kept, part in zip((data.train, data.validation, data.test), data.splits):
@@ -75,8 +93,10 @@ def test_batches_group_similar_lengths(data):
     assert np.mean([(s.max() - s.min()).item() for s in spans]) <= 2
 
 
-@pytest.mark.parametrize("kwargs, error", [
-    (dict(max_len=0), ValueError), (dict(vocab_size=4), ValueError), (dict(steps=1.5), ValueError)])
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [(dict(max_len=0), ValueError), (dict(vocab_size=4), ValueError), (dict(steps=1.5), ValueError)],
+)
 def test_bad_settings(kwargs, error):
     with pytest.raises(error):
         TranslatorSettings(**kwargs)
@@ -114,6 +134,7 @@ def test_validation_loss_rejects_bad_arguments(data, trained):
 
 # -- the decoder's attention on real batches -------------------------------------------------------
 
+
 def test_attention_weights_sum_to_one_and_ignore_padding(data, trained):
     model, _ = trained
     batch = next(training_batches(data, dataclasses.replace(SETTINGS, batch_size=16), pool=1))
@@ -127,11 +148,12 @@ def test_attention_weights_sum_to_one_and_ignore_padding(data, trained):
     for b in range(len(batch)):
         n = batch.src_lengths[b].item()
         with torch.no_grad():
-            _, alone = model(batch.src[b:b + 1, :n], batch.src_lengths[b:b + 1], batch.tgt_in[b:b + 1])
+            _, alone = model(batch.src[b : b + 1, :n], batch.src_lengths[b : b + 1], batch.tgt_in[b : b + 1])
         torch.testing.assert_close(alone[0], weights[b, :, :n], atol=1e-5, rtol=1e-4)
 
 
 # -- translate ------------------------------------------------------------------------------------
+
 
 def test_translate_the_running_example(data, trained):
     model, _ = trained
@@ -175,8 +197,9 @@ def test_a_model_without_attention_has_no_weights(data):
     assert np.ptp(out.contexts, axis=0).max() == 0  # the same c at every step
 
 
-@pytest.mark.parametrize("sentence, error", [("", ValueError), ("   ", ValueError), (42, TypeError),
-                                             ([1, 2], TypeError)])
+@pytest.mark.parametrize(
+    "sentence, error", [("", ValueError), ("   ", ValueError), (42, TypeError), ([1, 2], TypeError)]
+)
 def test_translate_rejects_bad_sentences(data, trained, sentence, error):
     with pytest.raises(error, match="sentence"):
         translate(trained[0], sentence, data)
@@ -191,24 +214,26 @@ def test_translate_rejects_bad_model_and_max_len(data, trained):
 
 # -- BLEU -----------------------------------------------------------------------------------------
 
+
 def test_identical_hypotheses_score_100():
     refs = [p.split() for p in ("i stayed at his place yesterday .", "he is happy .", "i don't know .")]
     assert bleu(refs, refs) == pytest.approx(100.0)
 
 
 def test_bleu_known_values():
-    ref = ["a b c d e f g h".split()]
+    ref = [["a", "b", "c", "d", "e", "f", "g", "h"]]
     # one wrong last word: precisions 7/8, 6/7, 5/6, 4/5 -> geometric mean (1/2)^(1/4), no brevity penalty
-    assert bleu(["a b c d e f g x".split()], ref) == pytest.approx(100 * 0.5 ** 0.25)
+    assert bleu([["a", "b", "c", "d", "e", "f", "g", "x"]], ref) == pytest.approx(100 * 0.5**0.25)
     # a correct but short hypothesis: precisions 1, brevity penalty exp(1 - 8/6)
-    assert bleu(["a b c d e f".split()], ref) == pytest.approx(100 * math.exp(1 - 8 / 6))
+    assert bleu([["a", "b", "c", "d", "e", "f"]], ref) == pytest.approx(100 * math.exp(1 - 8 / 6))
 
 
 def test_bleu_is_sacrebleus_corpus_bleu_on_our_tokens():
     hyps = [["the", "cat", "sat", "on", "the", "mat", "."], ["he", "is", "happy", "."]]
     refs = [["the", "cat", "is", "on", "the", "mat", "."], ["he", "was", "happy", "."]]
-    want = sacrebleu.corpus_bleu([" ".join(h) for h in hyps], [[" ".join(r) for r in refs]],
-                                 tokenize="none").score
+    want = sacrebleu.corpus_bleu(
+        [" ".join(h) for h in hyps], [[" ".join(r) for r in refs]], tokenize="none"
+    ).score
     assert bleu(hyps, refs) == pytest.approx(want)
 
 
@@ -282,18 +307,26 @@ def test_bleu_bootstrap_is_sacrebleus_paired_test_and_reproducible():
     system, baseline = bleu_bootstrap(good, bad, refs, samples=100, seed=7)
     assert bleu_bootstrap(good, bad, refs, samples=100, seed=7) == (system, baseline)
     assert bleu_bootstrap(good, bad, refs, samples=100, seed=8) != (system, baseline)
+
     def join(sentences):
         return [" ".join(s) for s in sentences]
 
     os_seed = os.environ.get("SACREBLEU_SEED")
     os.environ["SACREBLEU_SEED"] = "7"
     try:
-        _, results = PairedTest([("b", join(bad)), ("s", join(good))], {"BLEU": BLEU(tokenize="none")},
-                                references=[join(refs)], test_type="bs", n_samples=100)()
+        _, results = PairedTest(
+            [("b", join(bad)), ("s", join(good))],
+            {"BLEU": BLEU(tokenize="none")},
+            references=[join(refs)],
+            test_type="bs",
+            n_samples=100,
+        )()
     finally:
         os.environ.pop("SACREBLEU_SEED") if os_seed is None else os.environ.update(SACREBLEU_SEED=os_seed)
     want_b, want_s = results["BLEU"]
-    assert (system.bleu, system.mean, system.p_value) == pytest.approx((want_s.score, want_s.mean, want_s.p_value))
+    assert (system.bleu, system.mean, system.p_value) == pytest.approx(
+        (want_s.score, want_s.mean, want_s.p_value)
+    )
     assert system.ci == pytest.approx((want_s.mean - want_s.ci, want_s.mean + want_s.ci))
     assert baseline.ci == pytest.approx((want_b.mean - want_b.ci, want_b.mean + want_b.ci))
     assert os.environ.get("SACREBLEU_SEED") == os_seed  # left as it was
@@ -315,6 +348,7 @@ def test_bleu_bootstrap_rejects_bad_input():
 
 # -- cached weights ---------------------------------------------------------------------------------
 
+
 def test_cached_weights_load_and_have_their_loss_curves(data):
     for path, cls in ((ATTENTION_PT, AttentionSeq2Seq), (FIXED_PT, FixedContextSeq2Seq)):
         model, losses = load_model(path, data, SETTINGS)
@@ -333,10 +367,15 @@ def test_cached_weights_load_and_have_their_loss_curves(data):
 def test_a_retrain_to_the_first_check_reproduces_the_stored_validation_loss(data):
     history = load_history(ATTENTION_PT)
     model = build_model("attention", data, SETTINGS)
-    result = train(model, training_batches(data, SETTINGS), SETTINGS.train_config(steps=SETTINGS.eval_every),
-                   progress=False, validation=SETTINGS.validation(data))
+    result = train(
+        model,
+        training_batches(data, SETTINGS),
+        SETTINGS.train_config(steps=SETTINGS.eval_every),
+        progress=False,
+        validation=SETTINGS.validation(data),
+    )
     assert result.val_steps.tolist() == [SETTINGS.eval_every]
-    np.testing.assert_allclose(result.losses, history.losses[:SETTINGS.eval_every], rtol=1e-4)
+    np.testing.assert_allclose(result.losses, history.losses[: SETTINGS.eval_every], rtol=1e-4)
     np.testing.assert_allclose(result.val_losses, history.val_losses[:1], rtol=1e-4)
 
 
@@ -365,8 +404,13 @@ def test_save_and_load_round_trip(data, tmp_path):
     np.testing.assert_array_equal(losses, [3.0, 2.0])
     history = load_history(tmp_path / "m.pt")
     assert history.kept_step == 2 and history.val_steps.shape == history.val_losses.shape == (0,)
-    result = train(model, training_batches(data, small), small.train_config(steps=3), progress=False,
-                   validation=dataclasses.replace(small.validation(data), every=2))
+    result = train(
+        model,
+        training_batches(data, small),
+        small.train_config(steps=3),
+        progress=False,
+        validation=dataclasses.replace(small.validation(data), every=2),
+    )
     save_model(tmp_path / "r.pt", model, "attention", data, small, result)
     history = load_history(tmp_path / "r.pt")
     np.testing.assert_array_equal(history.losses, result.losses)

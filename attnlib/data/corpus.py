@@ -38,6 +38,7 @@ Choices made here, on purpose:
 * **Special ids** are those of the synthetic tasks of chapter 1:
   ``<pad>`` = 0, ``<sos>`` = 1, ``<eos>`` = 2, plus ``<unk>`` = 3.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -46,11 +47,12 @@ import os
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from numbers import Real
 from pathlib import Path
-from typing import Any, Iterable, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -59,17 +61,35 @@ from .._validate import check_int
 from .synthetic import EOS, PAD, SOS, Batch
 
 __all__ = [
-    "CORPUS_PATH", "CORPUS_SHA256", "ATTRIBUTION", "RUNNING_EXAMPLE", "UNK", "SPECIALS",
-    "Pair", "Splits", "Vocab",
-    "file_sha256", "load_pairs", "to_simplified", "normalize_chinese", "normalize_english",
-    "tokenize_chinese", "tokenize_english", "split_pairs", "filter_by_length",
-    "find_pair", "running_example", "encode_pairs", "collate",
+    "ATTRIBUTION",
+    "CORPUS_PATH",
+    "CORPUS_SHA256",
+    "RUNNING_EXAMPLE",
+    "SPECIALS",
+    "UNK",
+    "Pair",
+    "Splits",
+    "Vocab",
+    "collate",
+    "encode_pairs",
+    "file_sha256",
+    "filter_by_length",
+    "find_pair",
+    "load_pairs",
+    "normalize_chinese",
+    "normalize_english",
+    "running_example",
+    "split_pairs",
+    "to_simplified",
+    "tokenize_chinese",
+    "tokenize_english",
 ]
 
 CORPUS_PATH = Path(__file__).resolve().parents[2] / "data" / "cmn-eng" / "cmn.txt"
 CORPUS_SHA256 = "5f216a96299b133dccc5efd3278135f038fb118c3d8071743ddd82df04c7ba4d"
-ATTRIBUTION = ("Sentence pairs from the Tatoeba Project (https://tatoeba.org), CC BY 2.0 FR, "
-               "via www.manythings.org/anki")
+ATTRIBUTION = (
+    "Sentence pairs from the Tatoeba Project (https://tatoeba.org), CC BY 2.0 FR, via www.manythings.org/anki"
+)
 RUNNING_EXAMPLE = ("我昨天住在他家。", "I stayed at his place yesterday.")  # (Chinese, English)
 UNK = 3  # unknown token: any token not in the vocabulary
 SPECIALS = ("<pad>", "<sos>", "<eos>", "<unk>")  # SPECIALS[i] has id i: PAD, SOS, EOS, UNK
@@ -101,6 +121,7 @@ class Splits(NamedTuple):
 
 # -- reading ---------------------------------------------------------------------------------
 
+
 def file_sha256(path: str | os.PathLike) -> str:
     """The hex sha256 of the file at ``path``."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
@@ -109,18 +130,22 @@ def file_sha256(path: str | os.PathLike) -> str:
 def _read_checked(path: Path, expected_sha256: str | None) -> str:
     """Read ``path`` as UTF-8 text after checking its sha256 (unless ``expected_sha256`` is None)."""
     if not path.is_file():
-        raise FileNotFoundError(f"corpus file not found: {path} (the book ships it as "
-                                f"data/cmn-eng/cmn.txt; pass path=... to load another copy)")
+        raise FileNotFoundError(
+            f"corpus file not found: {path} (the book ships it as "
+            f"data/cmn-eng/cmn.txt; pass path=... to load another copy)"
+        )
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     if expected_sha256 is not None and digest != expected_sha256.lower():
-        raise ValueError(f"corpus file {path} has sha256 {digest}, expected {expected_sha256}: "
-                         "it was altered or is another release; restore it, or pass "
-                         "expected_sha256=None to load a different file on purpose")
+        raise ValueError(
+            f"corpus file {path} has sha256 {digest}, expected {expected_sha256}: "
+            "it was altered or is another release; restore it, or pass "
+            "expected_sha256=None to load a different file on purpose"
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
-        line = data[:err.start].count(b"\n") + 1
+        line = data[: err.start].count(b"\n") + 1
         raise ValueError(f"{path}, line {line}: not valid UTF-8 ({err.reason})") from None
 
 
@@ -129,14 +154,20 @@ def _parse_line(text: str, number: int, path: Path) -> tuple[str, str, str]:
     columns = text.split("\t")
     if len(columns) != 3 or not columns[0].strip() or not columns[1].strip():
         shown = text if len(text) <= _SHOWN else text[:_SHOWN] + "…"
-        raise ValueError(f"{path}, line {number}: expected 3 tab-separated columns "
-                         f"(English, Chinese, attribution) with non-empty sentences, "
-                         f"got {len(columns)} column(s): {shown!r}")
+        raise ValueError(
+            f"{path}, line {number}: expected 3 tab-separated columns "
+            f"(English, Chinese, attribution) with non-empty sentences, "
+            f"got {len(columns)} column(s): {shown!r}"
+        )
     return columns[0], columns[1], columns[2]
 
 
-def load_pairs(path: str | os.PathLike | None = None, *,
-               expected_sha256: str | None = CORPUS_SHA256, normalize: bool = True) -> list[Pair]:
+def load_pairs(
+    path: str | os.PathLike | None = None,
+    *,
+    expected_sha256: str | None = CORPUS_SHA256,
+    normalize: bool = True,
+) -> list[Pair]:
     """Load the sentence pairs of ``path`` (default: the shipped corpus), in file order.
 
     The file's sha256 must equal ``expected_sha256``; pass ``None`` to skip the check
@@ -155,12 +186,21 @@ def load_pairs(path: str | os.PathLike | None = None, *,
         english, chinese, attribution = _parse_line(raw.removesuffix("\r"), number, path)
         if normalize:
             english, chinese = normalize_english(english), normalize_chinese(chinese)
-        pairs.append(Pair(number, english, chinese, attribution,
-                          tuple(tokenize_chinese(chinese)), tuple(tokenize_english(english))))
+        pairs.append(
+            Pair(
+                number,
+                english,
+                chinese,
+                attribution,
+                tuple(tokenize_chinese(chinese)),
+                tuple(tokenize_english(english)),
+            )
+        )
     return pairs
 
 
 # -- normalising and tokenizing ----------------------------------------------------------------
+
 
 @lru_cache(maxsize=1)
 def _t2s() -> Any:
@@ -168,8 +208,10 @@ def _t2s() -> Any:
     try:
         import opencc
     except ImportError:
-        raise ImportError("converting Traditional to Simplified Chinese needs the 'opencc' "
-                          "package (pip install opencc==1.4.2)") from None
+        raise ImportError(
+            "converting Traditional to Simplified Chinese needs the 'opencc' "
+            "package (pip install opencc==1.4.2)"
+        ) from None
     return opencc.OpenCC("t2s")
 
 
@@ -227,6 +269,7 @@ def tokenize_english(text: str) -> list[str]:
 
 # -- splitting and filtering ------------------------------------------------------------------
 
+
 def _check_fractions(fractions: Sequence[float]) -> tuple[float, float, float]:
     """Return three finite, non-negative fractions summing to 1, or raise."""
     if isinstance(fractions, (str, bytes)) or not isinstance(fractions, Sequence) or len(fractions) != 3:
@@ -269,8 +312,7 @@ def _connected_groups(pairs: Sequence[Pair]) -> list[list[Pair]]:
     return list(groups.values())
 
 
-def split_pairs(pairs: Sequence[Pair], fractions: Sequence[float] = (0.8, 0.1, 0.1),
-                seed: int = 0) -> Splits:
+def split_pairs(pairs: Sequence[Pair], fractions: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 0) -> Splits:
     """Split pairs into train/validation/test so that no sentence crosses splits, reproducibly.
 
     The corpus has many-to-many translations: one English sentence comes with
@@ -329,6 +371,7 @@ def running_example(splits: Splits) -> tuple[str, Pair]:
 
 # -- vocabulary -------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Vocab:
     """Tokens <-> ids. Ids 0-3 are ``<pad>``, ``<sos>``, ``<eos>``, ``<unk>``; the rest follow.
@@ -341,8 +384,8 @@ class Vocab:
     _index: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if tuple(self.tokens[:len(SPECIALS)]) != SPECIALS:
-            got = tuple(self.tokens[:len(SPECIALS)])
+        if tuple(self.tokens[: len(SPECIALS)]) != SPECIALS:
+            got = tuple(self.tokens[: len(SPECIALS)])
             raise ValueError(f"a Vocab's tokens must start with {SPECIALS}, got {got}")
         index = {token: i for i, token in enumerate(self.tokens)}
         if len(index) != len(self.tokens):
@@ -352,8 +395,9 @@ class Vocab:
         object.__setattr__(self, "_index", index)
 
     @classmethod
-    def build(cls, sentences: Iterable[Sequence[str]], min_freq: int = 1,
-              max_size: int | None = None) -> Vocab:
+    def build(
+        cls, sentences: Iterable[Sequence[str]], min_freq: int = 1, max_size: int | None = None
+    ) -> Vocab:
         """A vocabulary of the tokens seen at least ``min_freq`` times in ``sentences``.
 
         ``max_size`` caps the total size, the 4 special tokens included.
@@ -365,8 +409,10 @@ class Vocab:
         for sentence in sentences:
             _check_tokens("each sentence", sentence)
             counts.update(sentence)
-        kept = sorted((t for t, c in counts.items() if c >= min_freq and t not in SPECIALS),
-                      key=lambda t: (-counts[t], t))
+        kept = sorted(
+            (t for t, c in counts.items() if c >= min_freq and t not in SPECIALS),
+            key=lambda t: (-counts[t], t),
+        )
         limit = None if max_size is None else max_size - len(SPECIALS)
         return cls(SPECIALS + tuple(kept[:limit]))
 
@@ -402,14 +448,18 @@ class Vocab:
 
 def _check_tokens(name: str, tokens: object) -> None:
     if isinstance(tokens, str) or not isinstance(tokens, Sequence):
-        raise TypeError(f"{name} must be a sequence of token strings (e.g. tokenize_english(text)), "
-                        f"got {type(tokens).__name__}")
+        raise TypeError(
+            f"{name} must be a sequence of token strings (e.g. tokenize_english(text)), "
+            f"got {type(tokens).__name__}"
+        )
 
 
 # -- batching ---------------------------------------------------------------------------------
 
-def encode_pairs(pairs: Iterable[Pair], src_vocab: Vocab,
-                 tgt_vocab: Vocab) -> list[tuple[list[int], list[int]]]:
+
+def encode_pairs(
+    pairs: Iterable[Pair], src_vocab: Vocab, tgt_vocab: Vocab
+) -> list[tuple[list[int], list[int]]]:
     """``(src_ids, tgt_ids)`` for each pair: Chinese with ``src_vocab``, English with ``tgt_vocab``."""
     return [(src_vocab.encode(p.src), tgt_vocab.encode(p.tgt)) for p in pairs]
 
@@ -449,10 +499,10 @@ def collate(examples: Sequence[tuple[Sequence[int], Sequence[int]]], sort: bool 
     tgt_in = torch.full((B, T_out), PAD, dtype=torch.int64)  # (B, T_out)
     tgt_out = torch.full((B, T_out), PAD, dtype=torch.int64)  # (B, T_out)
     for b, (s, t) in enumerate(checked):
-        src[b, :len(s)] = torch.as_tensor(list(s))
+        src[b, : len(s)] = torch.as_tensor(list(s))
         tgt_in[b, 0] = SOS
-        tgt_in[b, 1:len(t) + 1] = torch.as_tensor(list(t))
-        tgt_out[b, :len(t)] = torch.as_tensor(list(t))
+        tgt_in[b, 1 : len(t) + 1] = torch.as_tensor(list(t))
+        tgt_out[b, : len(t)] = torch.as_tensor(list(t))
         tgt_out[b, len(t)] = EOS
     lengths = torch.tensor([len(s) for s, _ in checked], dtype=torch.int64)  # (B,)
     return Batch(src, lengths, tgt_in, tgt_out)
