@@ -1,4 +1,5 @@
 """Launching the chapters elsewhere: Binder and Colab settings, and the Colab set-up cell."""
+
 from __future__ import annotations
 
 import importlib.util
