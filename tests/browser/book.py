@@ -48,7 +48,7 @@ def build_book() -> None:
     if (HTML / "index.html").exists():
         return
     subprocess.run(
-        [sys.executable, "-m", "jupyter_book", "build", "-W", "-n", "--keep-going", str(ROOT)],
+        [str(Path(sys.executable).parent / "jupyter-book"), "build", "-W", "-n", "--keep-going", str(ROOT)],
         check=True,
         cwd=ROOT,
     )
