@@ -40,8 +40,16 @@ os.environ.update(pinned_settings())  # the kernels inherit this environment
 def run(path: Path) -> float:
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
+    # No saved widget state: JupyterLab would restore it when the notebook opens, and its
+    # copy of each widget's CSS (one style element per widget class) would replace the live
+    # widget's, stale as soon as the library changes. The book shows the static HTML instead.
+    nb.metadata.pop("widgets", None)
     NotebookClient(
-        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        nb,
+        timeout=600,
+        kernel_name="python3",
+        store_widget_state=False,
+        resources={"metadata": {"path": str(path.parent)}},
     ).execute()
     seconds = time.perf_counter() - start
     for cell in nb.cells:  # keep diffs small: no per-run execution metadata

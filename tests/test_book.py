@@ -42,6 +42,14 @@ def test_every_chapter_has_goals_takeaways_exercises_and_a_paper_vs_code_box(pat
     assert "{term}`" in text and "{cite:" in text  # glossary links and citations
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_chapter_stores_widget_state(path):
+    """Saved widget state makes JupyterLab restore, over the live widget's CSS, the copy it saved
+    (anywidget keeps one style element per widget class): stale styles, missing Chinese glyphs.
+    The book needs none (it shows the static HTML); scripts/execute_notebooks.py stores none."""
+    assert "widgets" not in nbformat.read(path, as_version=4).metadata
+
+
 def test_every_chapter_has_a_measured_runtime_of_a_few_minutes_at_most():
     runtimes = json.loads((ROOT / "notebooks" / "runtimes.json").read_text(encoding="utf-8"))
     assert set(runtimes) == {p.stem for p in NOTEBOOKS}

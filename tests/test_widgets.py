@@ -8,7 +8,7 @@ import pytest
 import traitlets
 from widget_payload import page_payload
 
-from attnlib import attention
+from attnlib import attention, widgets
 from attnlib.widgets import QueryExplorer
 from attnlib.widgets._base import json_for_html, rounded
 
@@ -125,3 +125,13 @@ def test_static_payload_rounds_floats_so_cpu_noise_cannot_change_it():
 
     assert digest(w) == digest(nudged)  # ... the page, and its id, do not
     assert page_payload(w.static_html()) == page_payload(nudged.static_html())
+
+
+@pytest.mark.parametrize("name", [n for n in widgets.__all__ if n != "BookWidget"])
+def test_live_view_gets_the_root_class_the_shared_styles_need(name):
+    """The static page wraps a widget in .attnlib-widget; anywidget's live element must get the
+    same class, or JupyterLab shows the widget unstyled (tests/lab checks the computed style)."""
+    cls = getattr(widgets, name)
+    assert str(cls._esm).rstrip().endswith("export default bookWidget(render);")
+    assert 'el.classList.add("attnlib-widget")' in str(cls._esm)
+    assert re.search(r"^\.attnlib-widget \{", str(cls._css), re.M)

@@ -245,3 +245,18 @@ function tokenStage(prefix, band, [topCaption, topLabel], [bottomCaption, bottom
     caption(topCaption), top, h("div", {}), links, caption(bottomCaption), bottom);
   return { node, top, bottom, links };
 }
+
+/**
+ * A widget module's default export: `export default bookWidget(render)`. The root `el`
+ * gets the shared class "attnlib-widget", which _common.css gives the theme variables
+ * and the shared look. The static page's wrapper already has it; anywidget's live `el`
+ * (JupyterLab, Binder, Colab) does not, and without it the live widget is unstyled.
+ */
+function bookWidget(render) {
+  return {
+    render({ model, el }) {
+      el.classList.add("attnlib-widget");
+      return render({ model, el });
+    },
+  };
+}

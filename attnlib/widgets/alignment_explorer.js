@@ -230,4 +230,4 @@ function render({ model, el }) {
   return () => { stop(); unlisten(); };
 }
 
-export default { render };
+export default bookWidget(render);

@@ -115,4 +115,4 @@ function render({ model, el }) {
   return unlisten;
 }
 
-export default { render };
+export default bookWidget(render);

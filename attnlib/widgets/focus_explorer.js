@@ -79,4 +79,4 @@ function render({ model, el }) {
   return () => { unlisten(); band.stop(); };
 }
 
-export default { render };
+export default bookWidget(render);

@@ -173,4 +173,4 @@ function render({ model, el }) {
   return () => { unlisten(); unlistenExtent(); };
 }
 
-export default { render };
+export default bookWidget(render);
