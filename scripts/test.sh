@@ -3,7 +3,7 @@
 # kernel against its committed outputs (nbval, strict; in .venv-binder, built from
 # binder/ alone by scripts/binder_env.sh), every notebook again without the pinned
 # numerics and with another seed (its asserts must hold), the book build with zero
-# warnings, and the built book driven in headless chromium.
+# warnings, the built book driven in headless chromium, and every notebook in JupyterLab.
 # Each stage's wall time goes to _build/ci-stages.tsv (`python -m bench --only ci` shows it).
 # Usage: bash scripts/test.sh [extra pytest arguments]
 T_START=$(date +%s)
@@ -28,7 +28,7 @@ stage "lint and format (ruff: the library, scripts, tests, benchmarks and the ch
 ruff check .
 ruff format --check .
 stage "library tests"
-python -m pytest tests -q -p no:cacheprovider --ignore=tests/browser -n 2 "$@"
+python -m pytest tests -q -p no:cacheprovider --ignore=tests/browser --ignore=tests/lab -n 2 "$@"
 stage "the Binder environment, built from binder/ alone as Binder builds it"
 bash scripts/binder_env.sh
 stage "notebooks from a fresh kernel, compared with their committed outputs (nbval, in the Binder environment)"
@@ -40,4 +40,8 @@ rm -rf _build/html
 jupyter-book build -W -n --keep-going . >/tmp/attnbook-build.log 2>&1 || { tail -40 /tmp/attnbook-build.log; exit 1; }
 stage "the built book in headless chromium (offline)"
 python -m pytest tests/browser -q -p no:cacheprovider "$@"
+stage "every chapter in JupyterLab, in the Binder environment, driven in headless chromium"
+# -m "not markup": the check that no MyST shows as raw text in plain JupyterLab waits for the
+# notebooks' markup to be rewritten (issue 13); drop the filter then.
+ATTNBOOK_LAB_PYTHON=.venv-binder/bin/python python -m pytest tests/lab -q -p no:cacheprovider -m "not markup" "$@"
 stage_done
