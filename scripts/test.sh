@@ -33,15 +33,13 @@ stage "the Binder environment, built from binder/ alone as Binder builds it"
 bash scripts/binder_env.sh
 stage "notebooks from a fresh kernel, compared with their committed outputs (nbval, in the Binder environment)"
 TQDM_DISABLE=1 .venv-binder/bin/python -m pytest --nbval notebooks -q -p no:cacheprovider --nbval-sanitize-with tests/nbval_sanitize.cfg -n 2 --dist loadfile "$@"
-stage "every chapter once more, unpinned, on torch's baseline CPU kernels and SEED=1 (scripts/check_claims.py)"
-python scripts/check_claims.py --capabilities default --seeds 1 --jobs 2 --out /tmp/attnbook-claims-ci
 stage "building the book with zero warnings"
 rm -rf _build/html
 jupyter-book build -W -n --keep-going . >/tmp/attnbook-build.log 2>&1 || { tail -40 /tmp/attnbook-build.log; exit 1; }
 stage "the built book in headless chromium (offline)"
 python -m pytest tests/browser -q -p no:cacheprovider "$@"
-stage "every chapter in JupyterLab, in the Binder environment, driven in headless chromium"
-# -m "not markup": the check that no MyST shows as raw text in plain JupyterLab waits for the
-# notebooks' markup to be rewritten (issue 13); drop the filter then.
-ATTNBOOK_LAB_PYTHON=.venv-binder/bin/python python -m pytest tests/lab -q -p no:cacheprovider -m "not markup" "$@"
+stage "every chapter in JupyterLab (the Binder environment), from a fresh kernel, unpinned, on torch's baseline CPU kernels"
+# The kernels run without the pinned numerics and on ATEN_CPU_CAPABILITY=default (tests/lab/lab.py):
+# a claim that holds only under the pinned setting fails here.
+ATTNBOOK_LAB_PYTHON=.venv-binder/bin/python python -m pytest tests/lab -q -p no:cacheprovider "$@"
 stage_done

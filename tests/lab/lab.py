@@ -10,6 +10,11 @@ checkout's notebooks. The page gets ``window.jupyterapp``
 The environment under test is the Python that runs JupyterLab, and so the kernels:
 ``ATTNBOOK_LAB_PYTHON`` (for example ``.venv-binder/bin/python``), else the Python
 running pytest. Either way ``attnlib`` comes from this checkout (``PYTHONPATH``).
+
+The kernels run as a reader's would: **without** the book's pinned numerics
+(``attnlib/numerics.env``) and on torch's baseline CPU kernels (``ATEN_CPU_CAPABILITY``,
+``default`` unless ``ATTNBOOK_LAB_CAPABILITY`` says otherwise), so a chapter whose asserts
+hold only under the pinned setting fails here (every assert must hold on every CPU).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from attnlib.numerics import unpinned_environment
 from tools.browser import PageLog, open_page
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,8 +122,9 @@ def lab_command(port: int, root: Path, python: str = LAB_PYTHON) -> list[str]:
 
 def lab_env(home: Path) -> dict[str, str]:
     """The server's (and the kernels') environment: fresh Jupyter folders under ``home``,
-    attnlib from this checkout."""
-    env = dict(os.environ)
+    attnlib from this checkout, a reader's numerics (unpinned, baseline CPU kernels)."""
+    env = unpinned_environment(os.environ)
+    env["ATEN_CPU_CAPABILITY"] = os.environ.get("ATTNBOOK_LAB_CAPABILITY", "default")
     for var, sub in (
         ("JUPYTERLAB_SETTINGS_DIR", "settings"),
         ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),

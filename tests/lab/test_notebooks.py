@@ -4,10 +4,9 @@ For each chapter (opened and run once by the ``chapter`` fixture, Kernel > Resta
 and Run All Cells): no cell fails; the live widget is styled in the light and the dark
 theme, with the kernel's own CSS (and so its Chinese glyphs); a click or drag in the page
 reaches the kernel, and a cell that sets a trait redraws the page; every library listing is
-a visible cell output. The test marked ``markup`` checks that no MyST syntax shows as raw
-text; it fails until the notebooks' markup reads cleanly in plain JupyterLab (issue 13).
+a visible cell output; no MyST syntax shows as raw text (jupyterlab-myst renders it).
 
-Run: ``python -m pytest tests/lab -p no:cacheprovider`` (``-m "not markup"`` for the rest).
+Run: ``python -m pytest tests/lab -p no:cacheprovider``.
 ``ATTNBOOK_LAB_PYTHON=.venv-binder/bin/python`` runs JupyterLab and the kernels in the
 Binder environment; ``ATTNBOOK_LAB_SHOTS=/tmp/lab-shots`` saves a screenshot of every widget
 in both themes; ``ATTNBOOK_LAB_PARALLEL=1`` runs one chapter at a time (default: two).
@@ -159,10 +158,9 @@ def test_a_cell_setting_a_trait_redraws_the_page(chapter):
         assert same(shown_weights(root, case), kernel), "the page's weights are not the kernel's"
 
 
-@pytest.mark.markup
 def test_no_raw_myst_markup(chapter):
-    """Plain JupyterLab shows no MyST syntax as text ({term}, :::{admonition}, directive
-    options). Fails until the notebooks' markup reads cleanly outside the book."""
+    """No MyST syntax shows as text ({term}, :::{admonition}, directive options):
+    jupyterlab-myst (pinned in requirements.txt) renders it."""
     found = raw_markup(chapter.nb)
     assert not found, f"{len(found)} places show raw MyST markup:\n" + "\n".join(found[:12])
 
