@@ -103,12 +103,15 @@ class WidthFit:
     losses: np.ndarray  # (steps + 1,) the leave-one-out error at each of those widths
 
 
-def fit_width(x_train: Any, y_train: Any, width: float = 1.0, steps: int = 100, lr: float = 0.2) -> WidthFit:
-    """Learn the kernel width by gradient descent (Adam) on the leave-one-out squared error.
+def fit_width(
+    x_train: Any, y_train: Any, width: float = 1.0, steps: int = 100, lr: float = 0.2
+) -> WidthFit:
+    """Learn the kernel width by gradient descent on the leave-one-out squared error.
 
-    The parameter is :math:`\\log \\tau = 2 \\log w`, so the temperature stays positive; each
-    step computes the same masked softmax as :func:`nadaraya_watson`, in torch (float64), and
-    follows the gradient of the error. ``width`` is where it starts.
+    The parameter is :math:`\\log \\tau = 2 \\log w`, so the temperature stays positive. Each
+    step computes the same masked softmax as :func:`nadaraya_watson`, in torch (float64), lets
+    autograd find the gradient of the error, and takes an Adam step (Kingma & Ba 2015: a step of
+    about ``lr`` in the direction of the gradient's running average). ``width`` is where it starts.
     """
     import torch
 
@@ -122,20 +125,23 @@ def fit_width(x_train: Any, y_train: Any, width: float = 1.0, steps: int = 100, 
     scores = gaussian_score(xt, xt)  # (m, m), fixed: only the temperature learns
     keep = ~torch.eye(len(x), dtype=torch.bool)  # (m, m) leave one out
     log_tau = torch.tensor(2 * np.log(width), dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.Adam([log_tau], lr=lr)
 
     def loo_loss() -> torch.Tensor:
         weights = F.softmax(scores / log_tau.exp(), mask=keep)  # (m, m) at temperature τ = e^{log τ}
         return ((weights @ yt - yt) ** 2).mean()  # mean squared error, each point from the others
 
     widths, losses = [], []
-    for _ in range(steps):
+    mean = square = 0.0  # Adam's running averages of the gradient and of its square
+    for step in range(1, steps + 1):
         loss = loo_loss()
         widths.append(float((log_tau.detach() / 2).exp()))
         losses.append(float(loss.detach()))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        (grad,) = torch.autograd.grad(loss, log_tau)
+        g = float(grad)
+        mean, square = 0.9 * mean + 0.1 * g, 0.999 * square + 0.001 * g * g
+        update = lr * (mean / (1 - 0.9**step)) / (np.sqrt(square / (1 - 0.999**step)) + 1e-8)
+        with torch.no_grad():
+            log_tau -= update
     with torch.no_grad():
         widths.append(float((log_tau / 2).exp()))
         losses.append(float(loo_loss()))
