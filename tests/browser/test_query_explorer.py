@@ -106,6 +106,23 @@ def test_keys_can_be_moved_with_the_keyboard(ch3):
     assert shown_weights(page)[4] > before + 0.2
 
 
+def test_the_chapter_widget_starts_with_values_on_keys_and_unlocks_them_by_keyboard(ch3):
+    page, log = ch3
+    box = page.locator(".aw-follow")
+    assert box.is_checked() and page.locator(".aw-value").count() == 7
+    assert not page.locator(".aw-value").first.is_visible()
+    weights = shown_weights(page)
+    box.focus()
+    page.keyboard.press("Space")
+    value = page.locator(".aw-value").nth(1)  # the value of 昨天
+    assert value.is_visible() and value.get_attribute("aria-label").startswith("value of 昨天")
+    value.focus()
+    page.keyboard.press("Shift+ArrowLeft")
+    np.testing.assert_allclose(shown_weights(page), weights)  # the keys alone set the weights
+    assert float(value.get_attribute("data-x")) == 1.0  # 1.5, moved half a unit left
+    assert_clean(log)
+
+
 def bare_page(tmp_path, widget):
     (tmp_path / "index.html").write_text(
         f"<!doctype html><meta charset=utf-8><title>w</title><body>{widget.static_html()}</body>",
