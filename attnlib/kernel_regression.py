@@ -103,9 +103,7 @@ class WidthFit:
     losses: np.ndarray  # (steps + 1,) the leave-one-out error at each of those widths
 
 
-def fit_width(
-    x_train: Any, y_train: Any, width: float = 1.0, steps: int = 100, lr: float = 0.2
-) -> WidthFit:
+def fit_width(x_train: Any, y_train: Any, width: float = 1.0, steps: int = 100, lr: float = 0.2) -> WidthFit:
     """Learn the kernel width by gradient descent on the leave-one-out squared error.
 
     The parameter is :math:`\\log \\tau = 2 \\log w`, so the temperature stays positive. Each
