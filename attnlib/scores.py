@@ -8,7 +8,7 @@ to query ``i``. Five classic choices live here:
 * ``scaled_dot``: :math:`q^\\top k / \\sqrt{d}` (Vaswani et al. 2017)
 * ``cosine``: :math:`q^\\top k / (\\lVert q\\rVert \\lVert k\\rVert)` (Graves et al. 2014)
 * ``General``: :math:`q^\\top W k` (Luong et al. 2015)
-* ``Additive``: :math:`v^\\top \\tanh(W_q q + W_k k)` (Bahdanau et al. 2015)
+* ``Additive``: :math:`v^\\top \\tanh(W_q q + W_k k + b)` (Bahdanau et al. 2015)
 
 The functions are written once for both numpy arrays and torch tensors: they
 only use ``@``, ``swapaxes``, ``tanh`` and ``sum``, which the two libraries share.
@@ -119,17 +119,19 @@ class General:
 
 @dataclass(frozen=True, eq=False)
 class Additive:
-    """Bahdanau's additive score, :math:`e_{ij} = v^\\top \\tanh(W_q q_i + W_k k_j)`.
+    """Bahdanau's additive score, :math:`e_{ij} = v^\\top \\tanh(W_q q_i + W_k k_j + b)`.
 
     A one-hidden-layer network scores each (query, key) pair, so query and
-    keys may have different widths.
-    W_q (h, d_q), W_k (h, d_k), v (h,).
+    keys may have different widths. The bias ``b`` is optional (zero if omitted);
+    a model built from ``nn.Linear`` layers has one (:class:`attnlib.nn.AdditiveAttention`).
+    W_q (h, d_q), W_k (h, d_k), v (h,), b (h,).
     q (..., T_q, d_q), k (..., T_k, d_k) -> scores (..., T_q, T_k)
     """
 
     W_q: np.ndarray  # (h, d_q) projects the query into the hidden layer
     W_k: np.ndarray  # (h, d_k) projects each key into the hidden layer
     v: np.ndarray  # (h,) reads one number out of the hidden layer
+    b: np.ndarray | None = None  # (h,) bias of the hidden layer; None means zeros
 
     def __post_init__(self) -> None:
         for name in ("W_q", "W_k", "v"):
@@ -142,11 +144,39 @@ class Additive:
                 f"{self.W_q.shape}, {self.W_k.shape}, {self.v.shape}"
             )
         h = self.v.shape[0]
-        if self.W_q.shape[0] != h or self.W_k.shape[0] != h:
+        b = np.zeros(h) if self.b is None else as_float_array("Additive.b", self.b)
+        check_finite("Additive.b", b)
+        object.__setattr__(self, "b", b)
+        if self.W_q.shape[0] != h or self.W_k.shape[0] != h or b.shape != (h,):
             raise ValueError(
                 f"Additive's hidden sizes disagree: W_q {self.W_q.shape}, "
-                f"W_k {self.W_k.shape}, v {self.v.shape} (all must share h)"
+                f"W_k {self.W_k.shape}, v {self.v.shape}, b {b.shape} (all must share h)"
             )
+
+    @classmethod
+    def from_module(cls, module: Any) -> Additive:
+        """The score of a trained :class:`attnlib.nn.AdditiveAttention`, as float64 numpy arrays.
+
+        The module computes ``v(tanh(W_q(q) + W_k(k)))`` with ``nn.Linear`` layers; their
+        weight matrices are ``W_q``, ``W_k`` and ``v`` here, and ``W_k``'s bias is ``b``.
+        """
+        missing = [n for n in ("W_q", "W_k", "v") if not hasattr(module, n)]
+        if missing:
+            raise TypeError(
+                f"module must be an attnlib.nn.AdditiveAttention (with W_q, W_k, v); "
+                f"{type(module).__name__} has no {missing}"
+            )
+
+        def arr(p: Any) -> np.ndarray:
+            return p.detach().double().cpu().numpy()
+
+        bias = module.W_k.bias
+        return cls(
+            arr(module.W_q.weight),
+            arr(module.W_k.weight),
+            arr(module.v.weight[0]),
+            None if bias is None else arr(bias),
+        )
 
     def __call__(self, q: Any, k: Any) -> Any:
         d_q, d_k = self.W_q.shape[1], self.W_k.shape[1]
@@ -157,7 +187,7 @@ class Additive:
                 f"{tuple(q.shape)}, keys {tuple(k.shape)}"
             )
         hq = q @ _like(self.W_q, q).swapaxes(0, 1)  # (..., T_q, h)
-        hk = k @ _like(self.W_k, k).swapaxes(0, 1)  # (..., T_k, h)
+        hk = k @ _like(self.W_k, k).swapaxes(0, 1) + _like(self.b, k)  # (..., T_k, h)
         hidden = _tanh(hq[..., :, None, :] + hk[..., None, :, :])  # (..., T_q, T_k, h)
         return hidden @ _like(self.v, q)  # (..., T_q, T_k)
 

@@ -46,8 +46,17 @@ HEADLINES: dict[str, dict[str, str]] = {
         "attn@15": "at(attn_acc, 15)",
         "attn@20": "at(attn_acc, 20)",
     },
-    "02_human_analogy": {},
-    "03_qkv_recipe": {},
+    "02_human_analogy": {
+        "fitted w": "round(fit.width, 3)",
+        "test MSE fitted": "round(float(test_error['fitted']), 4)",
+        "narrow/fitted": "round(float(test_error['too narrow'] / test_error['fitted']), 2)",
+        "wide/fitted": "round(float(test_error['too wide'] / test_error['fitted']), 1)",
+    },
+    "03_qkv_recipe": {
+        "model gap": "float(max(gaps.values()))",
+        "max w unscaled@512": "round(float(max_w['dot'][-1]), 3)",
+        "‖J‖ scaled/unscaled@512": "round(float(ratio), 2)",
+    },
     "04_dynamic_context": {},
     "05_transformer": {
         "copy loss": "{k: round(float(v.losses[-20:].mean()), 3) for k, v in copy_runs.items()}",

@@ -184,3 +184,14 @@ def test_torch_matches_sdpa_on_random_masked_batches(seed, T_q, T_k):
     ours, _ = F.attention(t(Q), t(K), t(V), mask=t(mask))
     ref = torch.nn.functional.scaled_dot_product_attention(t(Q), t(K), t(V), attn_mask=t(mask))
     torch.testing.assert_close(ours, ref, atol=1e-6, rtol=0)
+
+
+def test_additive_bias_goes_inside_the_tanh_and_defaults_to_zero():
+    rng = np.random.default_rng(7)
+    W_q, W_k, v, b = rng.normal(size=(4, 3)), rng.normal(size=(4, 5)), rng.normal(size=4), rng.normal(size=4)
+    q, k = rng.normal(size=(2, 3)), rng.normal(size=(6, 5))  # d_q = 3 != d_k = 5
+    want = np.tanh((q @ W_q.T)[:, None, :] + (k @ W_k.T + b)[None, :, :]) @ v  # (2, 6)
+    np.testing.assert_allclose(Additive(W_q, W_k, v, b)(q, k), want)
+    np.testing.assert_allclose(Additive(W_q, W_k, v)(q, k), Additive(W_q, W_k, v, np.zeros(4))(q, k))
+    with pytest.raises(ValueError, match="share h"):
+        Additive(W_q, W_k, v, np.zeros(3))

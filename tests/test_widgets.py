@@ -135,3 +135,27 @@ def test_live_view_gets_the_root_class_the_shared_styles_need(name):
     assert str(cls._esm).rstrip().endswith("export default bookWidget(render);")
     assert 'el.classList.add("attnlib-widget")' in str(cls._esm)
     assert re.search(r"^\.attnlib-widget \{", str(cls._css), re.M)
+
+
+def test_ticking_values_follow_keys_puts_the_values_back_on_the_keys():
+    vals = [[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]
+    w = QueryExplorer(KEYS, values=vals, query=[0.5, 0.5])
+    assert not w.values_follow_keys and "values apart from keys" in repr(w)
+    np.testing.assert_allclose(w.context, np.array(w.weights) @ np.array(vals))
+    w.values_follow_keys = True
+    assert w.value_points == KEYS and repr(w).endswith("temperature=1)")
+    c, _ = attention(np.array([0.5, 0.5]), np.array(KEYS), np.array(KEYS))
+    np.testing.assert_allclose(w.context, c)
+
+
+def test_unlocked_values_stay_when_keys_move_and_only_the_context_changes_when_values_move():
+    w = QueryExplorer(KEYS, query=[0.5, 0.2])
+    w.values_follow_keys = False
+    weights = list(w.weights)
+    w.value_points = [[3.0, 3.0], [0.0, 1.0], [-1.0, -1.0]]
+    assert w.weights == weights  # the keys decide the weights ...
+    np.testing.assert_allclose(
+        w.context, np.array(weights) @ np.array(w.value_points)
+    )  # ... values the context
+    w.key_points = [[2.0, 2.0], [0.0, 1.0], [-1.0, -1.0]]
+    assert w.value_points[0] == [3.0, 3.0]

@@ -1,5 +1,7 @@
 // QueryExplorer: drag a query among labelled 2-D keys; watch the recipe's three
 // steps (scores -> softmax weights -> weighted sum of values) update live.
+// The "values = keys" box unlocks the values: untick it and each value (a square) moves on
+// its own, so the keys decide the weights and the values decide the context.
 // Helpers h, s, fmt, attend, argmax, slider, listen come from _common.js.
 
 const SIZE = 360; // the plane's side in SVG units
@@ -17,6 +19,7 @@ function render({ model, el }) {
   const plane = s("svg", { viewBox: `0 0 ${SIZE} ${SIZE}`, class: "aw-plane",
     role: "group", "aria-label": "Plane with keys, values, the query and the context vector" });
   const grid = s("g", { class: "aw-grid" });
+  const pairs = s("g", { class: "aw-pairs", "aria-hidden": "true" }); // key -> its value, when apart
   const lines = s("g", { class: "aw-lines" });
   const valuesG = s("g", { class: "aw-values" });
   const keysG = s("g", { class: "aw-keys" });
@@ -26,7 +29,7 @@ function render({ model, el }) {
     "aria-roledescription": "movable point" },
   s("path", { d: "M0,-11L3,-3.5L11,-3.5L4.5,1.5L7,10L0,5L-7,10L-4.5,1.5L-11,-3.5L-3,-3.5Z" }),
   s("text", { x: 12, y: 16 }, "q"), s("circle", { r: 16, class: "aw-hit" }));
-  plane.append(grid, lines, valuesG, keysG, ctx, query);
+  plane.append(grid, pairs, lines, keysG, valuesG, ctx, query);
 
   const bars = h("div", { class: "aw-bars", role: "table", "aria-label": "Scores and weights" });
   const select = h("select", { "aria-label": "Score function" });
@@ -37,19 +40,23 @@ function render({ model, el }) {
   select.addEventListener("change", () => { model.set("score", select.value); model.save_changes(); });
   const temp = slider("temperature τ", { min: 0.05, max: 5, step: 0.05, value: model.get("temperature"),
     onInput: (v) => { model.set("temperature", v); model.save_changes(); } });
+  const follow = h("input", { type: "checkbox", class: "aw-follow" });
+  follow.addEventListener("change", () => setFollow(follow.checked));
   const readout = h("div", { class: "aw-readout", "aria-live": "polite" });
   const help = h("p", { class: "aw-help" }, "Drag the query ★ or any key. Keyboard: Tab to a point, " +
-    "arrow keys move it (Shift: bigger steps).");
+    "arrow keys move it (Shift: bigger steps). Untick “values = keys” to move the values (squares) " +
+    "on their own.");
   el.append(h("div", { class: "aw-qe" },
     h("div", { class: "aw-left" }, plane, help),
     h("div", { class: "aw-right" },
-      h("div", { class: "aw-controls" }, h("label", { class: "aw-control" }, "score ", select), temp.node),
+      h("div", { class: "aw-controls" }, h("label", { class: "aw-control" }, "score ", select), temp.node,
+        h("label", { class: "aw-control" }, follow, "values = keys")),
       bars, readout)));
 
   drawGrid();
 
   // ---- per-key elements, rebuilt when the number of keys or labels changes ---
-  let keyNodes = [], valueNodes = [], lineNodes = [], barNodes = [];
+  let keyNodes = [], valueNodes = [], pairNodes = [], lineNodes = [], barNodes = [];
   function buildKeys() {
     const labels = model.get("labels");
     keyNodes = labels.map((label, i) => {
@@ -59,7 +66,15 @@ function render({ model, el }) {
       makeMovable(g, () => model.get("key_points")[i], (p) => moveKey(i, p));
       return g;
     });
-    valueNodes = labels.map(() => s("rect", { width: 7, height: 7, x: -3.5, y: -3.5 }));
+    valueNodes = labels.map((label, i) => {
+      const g = s("g", { class: "aw-value", tabindex: 0, role: "button",
+        "aria-roledescription": "movable point", "data-index": i },
+      s("rect", { width: 10, height: 10, x: -5, y: -5 }), s("text", { x: 8, y: 15 }, `v ${label}`),
+      s("circle", { r: 12, class: "aw-hit" }));
+      makeMovable(g, () => model.get("value_points")[i], (p) => moveValue(i, p));
+      return g;
+    });
+    pairNodes = labels.map(() => s("line", {}));
     lineNodes = labels.map(() => s("line", {}));
     barNodes = labels.map((label) => {
       const row = { score: h("span", { class: "aw-score", role: "cell" }),
@@ -71,6 +86,7 @@ function render({ model, el }) {
     });
     keysG.replaceChildren(...keyNodes);
     valuesG.replaceChildren(...valueNodes);
+    pairs.replaceChildren(...pairNodes);
     lines.replaceChildren(...lineNodes);
     bars.replaceChildren(h("div", { class: "aw-bar aw-head", role: "row" },
       h("span", { role: "columnheader" }, "key"), h("span", { role: "columnheader" }, "score"),
@@ -82,6 +98,18 @@ function render({ model, el }) {
     const ks = model.get("key_points").map((k, j) => (j === i ? p : k));
     model.set("key_points", ks);
     if (model.get("values_follow_keys")) model.set("value_points", ks.map((k) => [...k]));
+    model.save_changes();
+  }
+
+  function moveValue(i, p) {
+    model.set("value_points", model.get("value_points").map((v, j) => (j === i ? p : v)));
+    model.save_changes();
+  }
+
+  /** Tick: values snap back onto the keys and follow them. Untick: values move on their own. */
+  function setFollow(on) {
+    model.set("values_follow_keys", on);
+    if (on) model.set("value_points", model.get("key_points").map((k) => [...k]));
     model.save_changes();
   }
 
@@ -138,6 +166,10 @@ function render({ model, el }) {
       keyNodes[i].firstChild.style.fillOpacity = 0.15 + 0.85 * w;
       keyNodes[i].setAttribute("aria-label", `key ${model.get("labels")[i]} at (${fmt(k[0], 2)}, ${fmt(k[1], 2)}), weight ${fmt(w)}`);
       valueNodes[i].setAttribute("transform", `translate(${vx},${vy})`);
+      valueNodes[i].setAttribute("aria-label", `value of ${model.get("labels")[i]} at (${fmt(values[i][0], 2)}, ` +
+        `${fmt(values[i][1], 2)})`);
+      valueNodes[i].dataset.x = values[i][0]; valueNodes[i].dataset.y = values[i][1];
+      Object.entries({ x1: kx, y1: ky, x2: vx, y2: vy }).forEach(([a, v]) => pairNodes[i].setAttribute(a, v));
       Object.entries({ x1: qx, y1: qy, x2: kx, y2: ky }).forEach(([a, v]) => lineNodes[i].setAttribute(a, v));
       lineNodes[i].style.strokeWidth = 0.5 + 7 * w;
       lineNodes[i].style.strokeOpacity = 0.2 + 0.8 * w;
@@ -146,7 +178,10 @@ function render({ model, el }) {
       barNodes[i].weight.textContent = fmt(w);
       barNodes[i].weight.dataset.value = w;
     });
-    valuesG.style.display = model.get("values_follow_keys") ? "none" : "";
+    const apart = !model.get("values_follow_keys");
+    valuesG.style.display = apart ? "" : "none";
+    pairs.style.display = apart ? "" : "none";
+    follow.checked = !apart;
     const [cx, cy] = toPx(context);
     ctx.setAttribute("transform", `translate(${cx},${cy})`);
     const top = argmax(weights);

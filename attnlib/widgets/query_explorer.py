@@ -48,7 +48,9 @@ class QueryExplorer(BookWidget):
     keys : array-like, shape (T, 2)
         The key points (also the values unless ``values`` is given).
     values : array-like, shape (T, 2), optional
-        The value points; default: the keys.
+        The value points; default: the keys, and the values then follow the keys
+        (``values_follow_keys``). The page's "values = keys" box sets that trait: untick it
+        and the values (squares) move on their own; tick it and they snap back onto the keys.
     labels : list of T str, optional
         Shown as text, never interpreted as HTML.
     query : array-like, shape (2,)
@@ -69,7 +71,7 @@ class QueryExplorer(BookWidget):
 
     key_points = t.List(t.List(t.Float())).tag(sync=True)  # (T, 2); `keys` is reserved by ipywidgets
     value_points = t.List(t.List(t.Float())).tag(sync=True)  # (T, 2)
-    values_follow_keys = t.Bool(True).tag(sync=True)  # values are the keys themselves
+    values_follow_keys = t.Bool(True).tag(sync=True)  # values are the keys (the page's "values = keys" box)
     labels = t.List(t.Unicode()).tag(sync=True)  # T labels
     query = t.List(t.Float()).tag(sync=True)  # (2,)
     score = t.Unicode("scaled_dot").tag(sync=True)
@@ -139,6 +141,7 @@ class QueryExplorer(BookWidget):
         "query",
         "key_points",
         "value_points",
+        "values_follow_keys",
         "score",
         "temperature",
         "general_W",
@@ -150,7 +153,7 @@ class QueryExplorer(BookWidget):
         if not (self.key_points and self.query):  # __init__ is still setting traits
             return
         if (
-            change["name"] == "key_points"
+            change["name"] in ("key_points", "values_follow_keys")
             and self.values_follow_keys
             and self.value_points != self.key_points
         ):
@@ -170,4 +173,5 @@ class QueryExplorer(BookWidget):
         self.context = context.tolist()
 
     def _repr_summary(self) -> str:
-        return f"{len(self.key_points)} keys, score={self.score!r}, temperature={self.temperature:g}"
+        values = "" if self.values_follow_keys else ", values apart from keys"
+        return f"{len(self.key_points)} keys, score={self.score!r}, temperature={self.temperature:g}{values}"

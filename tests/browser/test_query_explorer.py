@@ -106,6 +106,23 @@ def test_keys_can_be_moved_with_the_keyboard(ch3):
     assert shown_weights(page)[4] > before + 0.2
 
 
+def test_the_chapter_widget_starts_with_values_on_keys_and_unlocks_them_by_keyboard(ch3):
+    page, log = ch3
+    box = page.locator(".aw-follow")
+    assert box.is_checked() and page.locator(".aw-value").count() == 7
+    assert not page.locator(".aw-value").first.is_visible()
+    weights = shown_weights(page)
+    box.focus()
+    page.keyboard.press("Space")
+    value = page.locator(".aw-value").nth(1)  # the value of 昨天
+    assert value.is_visible() and value.get_attribute("aria-label").startswith("value of 昨天")
+    value.focus()
+    page.keyboard.press("Shift+ArrowLeft")
+    np.testing.assert_allclose(shown_weights(page), weights)  # the keys alone set the weights
+    assert float(value.get_attribute("data-x")) == 1.0  # 1.5, moved half a unit left
+    assert_clean(log)
+
+
 def bare_page(tmp_path, widget):
     (tmp_path / "index.html").write_text(
         f"<!doctype html><meta charset=utf-8><title>w</title><body>{widget.static_html()}</body>",
@@ -146,3 +163,71 @@ def test_a_label_that_looks_like_markup_is_shown_as_text_and_runs_nothing(browse
         assert page.locator("img").count() == 0
         page.context.close()
     assert not log.page_errors, log.page_errors  # no alert dialog, no script error
+
+
+def shown_context(page):
+    c = page.locator(".aw-c")
+    return np.array([float(c.get_attribute("data-x")), float(c.get_attribute("data-y"))])
+
+
+def exact_weights(page):
+    return np.array(page.locator(".aw-weight").evaluate_all("els => els.map(e => +e.dataset.value)"))
+
+
+def test_values_unlock_from_keys_by_keyboard_and_the_context_follows_the_values(browser, tmp_path):
+    keys = [[1.0, 0.5], [-1.5, 2.0], [0.3, -2.2]]
+    widget = QueryExplorer(keys, labels=["a", "b", "c"], query=[0.8, 0.6], score="dot")
+    bare_page(tmp_path, widget)
+    log = PageLog()
+    with serve(tmp_path) as url:
+        page = open_page(browser, f"{url}/index.html", log)
+        page.locator(".aw-qe").wait_for()
+        box = page.locator(".aw-follow")
+        assert box.is_checked() and not page.locator(".aw-value").first.is_visible()
+        weights = exact_weights(page)
+        box.focus()
+        page.keyboard.press("Space")  # untick "values = keys"
+        assert not box.is_checked()
+        value = page.locator(".aw-value").nth(1)
+        assert value.is_visible() and "value of b" in value.get_attribute("aria-label")
+        value.focus()
+        for _ in range(4):
+            page.keyboard.press("Shift+ArrowRight")  # the value of b moves 2 units right
+        moved = [float(value.get_attribute("data-x")), float(value.get_attribute("data-y"))]
+        np.testing.assert_allclose(moved, [0.5, 2.0], atol=1e-9)
+        np.testing.assert_allclose(exact_weights(page), weights, atol=1e-12)  # keys decide the weights
+        widget.values_follow_keys = False
+        widget.value_points = [keys[0], moved, keys[2]]
+        np.testing.assert_allclose(shown_context(page), widget.context, atol=1e-12)  # values decide c
+        np.testing.assert_allclose(widget.context, np.array(widget.weights) @ widget.value_points)
+        # moving a key now leaves its value where it is
+        key = page.locator(".aw-key").nth(1)
+        key.focus()
+        page.keyboard.press("Shift+ArrowDown")
+        stayed = [float(value.get_attribute("data-x")), float(value.get_attribute("data-y"))]
+        np.testing.assert_allclose(stayed, moved)
+        # ticking the box again puts every value back on its key (b's key is now at (-1.5, 1.5))
+        box.focus()
+        page.keyboard.press("Space")
+        assert box.is_checked() and not value.is_visible()
+        widget.key_points = [keys[0], [-1.5, 1.5], keys[2]]
+        widget.values_follow_keys = True
+        assert widget.value_points == widget.key_points
+        np.testing.assert_allclose(exact_weights(page), widget.weights, atol=1e-12)
+        np.testing.assert_allclose(shown_context(page), widget.context, atol=1e-12)
+        page.context.close()
+    assert not log.page_errors and not log.console_errors and not log.external_requests
+
+
+def test_a_widget_built_with_separate_values_starts_unlocked(browser, tmp_path):
+    widget = QueryExplorer([[1.0, 0.0], [0.0, 1.0]], values=[[2.0, 2.0], [-2.0, 0.0]], query=[1.0, 1.0])
+    bare_page(tmp_path, widget)
+    log = PageLog()
+    with serve(tmp_path) as url:
+        page = open_page(browser, f"{url}/index.html", log)
+        page.locator(".aw-qe").wait_for()
+        assert not page.locator(".aw-follow").is_checked()
+        assert page.locator(".aw-value").count() == 2 and page.locator(".aw-value").first.is_visible()
+        np.testing.assert_allclose(shown_context(page), widget.context, atol=1e-12)
+        page.context.close()
+    assert not log.page_errors and not log.console_errors and not log.external_requests
