@@ -1,5 +1,5 @@
-# Sourced by scripts/test.sh: export the book's pinned numerics (scripts/numerics.env).
+# Sourced by scripts/test.sh: export the book's pinned numerics (attnlib/numerics.env).
 set -a
 # shellcheck source=numerics.env
-source "$(dirname "${BASH_SOURCE[0]}")/numerics.env"
+source "$(dirname "${BASH_SOURCE[0]}")/../attnlib/numerics.env"
 set +a

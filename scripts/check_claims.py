@@ -5,7 +5,7 @@ machine for one seed is not yet a result: CPU libraries pick their kernels by
 instruction set (a training run ends in another second or third decimal on another
 CPU), and a result that depends on the seed is luck. This script executes each chapter
 from a fresh kernel with papermill, **without** the book's pinned numerics
-(``scripts/numerics.env``), once for every torch CPU capability this machine has
+(``attnlib/numerics.env``), once for every torch CPU capability this machine has
 (``ATEN_CPU_CAPABILITY``: ``default``, ``avx2``, and ``avx512`` where the CPU has it) and
 every seed (the chapter's ``parameters`` cell holds ``SEED``), and prints a markdown
 table: one row per run, with pass/fail, the wall time and the chapter's headline numbers.
@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from numerics import unpinned_environment
+from attnlib.numerics import unpinned_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"

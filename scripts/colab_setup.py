@@ -40,7 +40,8 @@ if "google.colab" in sys.modules:
     import subprocess
     from pathlib import Path
 
-    REPO, BRANCH, HOME = "{url}", "{branch}", "/content/book"
+    REPO, BRANCH = "{url}", "{branch}"
+    HOME = "/content/book"
     if not os.path.isdir(HOME):
         clone = ["git", "clone", "--depth", "1", "--branch", BRANCH, REPO, HOME]
         subprocess.run(clone, check=True)

@@ -6,7 +6,7 @@ it imports), re-run it here and commit the result:
 
     .venv/bin/python scripts/execute_notebooks.py notebooks/03_qkv_recipe.ipynb
 
-Every kernel runs under the book's pinned numerics (``scripts/numerics.env``: one
+Every kernel runs under the book's pinned numerics (``attnlib/numerics.env``: one
 instruction-set level for torch, MKL, oneDNN and numpy, one thread), the setting
 ``scripts/test.sh`` checks the outputs under, so the committed digits are the same
 whatever CPU wrote them.
@@ -26,7 +26,8 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
-from numerics import pinned_settings
+
+from attnlib.numerics import pinned_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIMES = ROOT / "notebooks" / "runtimes.json"

@@ -77,6 +77,7 @@ def test_the_wheel_carries_the_data(wheel):
         "attnlib/_data/fonts/OFL.txt",
         "attnlib/_data/weights/ch4_attention.pt",
         "attnlib/widgets/_common.js",
+        "attnlib/numerics.env",
     ):
         assert need in names, need
 

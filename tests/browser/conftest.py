@@ -1,13 +1,13 @@
 import pytest
 from playwright.sync_api import sync_playwright
 
-from .book import build_book, launch, serve
+from .book import HTML, build_book, launch, serve
 
 
 @pytest.fixture(scope="session")
 def book_url():
     build_book()
-    with serve() as url:
+    with serve(HTML) as url:
         yield url
 
 

@@ -7,20 +7,17 @@ sequence, forward pass, a fixed number of threads; prints the median of the
 repeats, the ratios measured in the same run, and the operator counts (exact).
 Chapter 5 plots the same measurement; this prints the numbers.
 
-Run: .venv/bin/python bench/table1_sequential_vs_parallel.py [--threads 1] [--d-model 64]
+Run: .venv/bin/python -m bench.table1 [--threads 1] [--d-model 64]
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
-import sys
-from pathlib import Path
 
 import torch
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from attnlib.complexity import (
     TimingConfig,
     count_operations,

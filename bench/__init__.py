@@ -1,0 +1,1 @@
+"""The book's benchmarks: `python -m bench` (see bench/__main__.py)."""
