@@ -88,7 +88,7 @@ def _jumps_back(fn: Any) -> tuple[bool, str]:
                 f"for the matrix\n{np.round(A, 2)}\nexpected {jumps_back(A)}, got {got}: "
                 "compare each step's argmax with the previous step's"
             )
-    return True, "correct: a diagonal alignment has 0 jumps back; a reversed one has one per step"
+    return True, "correct: a diagonal has 0 jumps back; a reversed one has one per step"
 
 
 def brevity_penalty(hyp_len: int, ref_len: int) -> float:
@@ -162,4 +162,4 @@ def _spread(fn: Any) -> tuple[bool, str]:
                 f"for the matrix\n{np.round(A, 2)}\nexpected {np.round(want, 3)}, got {np.round(got, 3)}: "
                 "H = -sum_j a_j log2 a_j per row, then 2 ** H"
             )
-    return True, "correct: 1 token for a one-hot row, T_x tokens for the uniform row, in between otherwise"
+    return True, "correct: 1 for a one-hot row, T_x for the uniform row, in between otherwise"
