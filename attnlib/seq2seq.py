@@ -157,20 +157,28 @@ class Seq2Seq(SequenceModel):
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Feed back the most likely token; return tokens (B, max_len) and weights or None.
 
-        After a sequence's first EOS its tokens are PAD and its weights are 0.
+        After a sequence's first EOS its tokens are PAD and its weights are 0. Once every
+        sequence has written its EOS the loop stops and fills the remaining steps with
+        PAD and 0 directly: the result is the same, without computing steps nobody reads.
         """
         y = self.start_tokens(src, max_len)  # (B,) SOS
         memory, state = self.encode(src, src_lengths)
         tokens, weights = [], []
+        ended = torch.zeros(len(src), dtype=torch.bool, device=src.device)  # (B,) EOS written
         for _ in range(max_len):
             step_logits, state, w = self.step(y, state, memory)
             y = step_logits.argmax(dim=-1)  # (B,)
             tokens.append(y)
             weights.append(w)
-        tokens = torch.stack(tokens, dim=1)  # (B, max_len)
+            ended |= y == self.config.eos_id
+            if ended.all():
+                break
+        missing = max_len - len(tokens)  # steps skipped after every sequence ended
+        tokens = nn.functional.pad(torch.stack(tokens, dim=1), (0, missing), value=self.config.pad_id)
         after_eos = self.after_eos(tokens)  # (B, max_len)
-        weights = _stack_weights(weights)
+        weights = _stack_weights(weights)  # (B, steps, T_in) or None
         if weights is not None:
+            weights = nn.functional.pad(weights, (0, 0, 0, missing))  # (B, max_len, T_in)
             weights = weights.masked_fill(after_eos[..., None], 0.0)
         return tokens.masked_fill(after_eos, self.config.pad_id), weights
 

@@ -57,7 +57,12 @@ HEADLINES: dict[str, dict[str, str]] = {
         "max w unscaled@512": "round(float(max_w['dot'][-1]), 3)",
         "‖J‖ scaled/unscaled@512": "round(float(ratio), 2)",
     },
-    "04_dynamic_context": {},
+    "04_dynamic_context": {
+        "BLEU attn/fixed": "[round(scores['attention'], 2), round(scores['fixed'], 2)]",
+        "p": "round(att_bs.p_value, 3)",
+        "focus stays/jumps": "[round(m.stay, 3), round(m.jump, 3)]",
+        "p 1-5/16-20": "[round(boot[0][0].p_value, 3), round(boot[-1][0].p_value, 3)]",
+    },
     "05_transformer": {
         "copy loss": "{k: round(float(v.losses[-20:].mean()), 3) for k, v in copy_runs.items()}",
     },

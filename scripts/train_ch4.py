@@ -1,6 +1,6 @@
 """Train chapter 4's two translators and cache their weights in data/weights/.
 
-Chapter 4 trains its attention model live for 120 steps to show the loop, but an
+Chapter 4 trains its attention model live for 40 steps to show the loop, but an
 alignment worth looking at needs about 3,000 steps (4 to 5 minutes per model on
 one CPU core), too long for a page that must run in under two minutes. This
 script does the full runs with the same code and settings as the notebook

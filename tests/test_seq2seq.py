@@ -148,3 +148,32 @@ def test_bad_input_gets_a_clear_error(call, error, match):
 def test_models_need_a_config():
     with pytest.raises(TypeError, match="Seq2SeqConfig"):
         FixedContextSeq2Seq({"hidden": 4})
+
+
+@pytest.mark.parametrize("cls", [AttentionSeq2Seq, FixedContextSeq2Seq])
+def test_greedy_decode_stops_early_with_the_same_result(cls):
+    """Once every sequence has written EOS the loop stops; the padded result is unchanged."""
+    torch.manual_seed(0)
+    model = cls(Seq2SeqConfig(12, 9, embed=8, hidden=8, attention_hidden=8)).eval()
+    with torch.no_grad():
+        model.out.bias[model.config.eos_id] = 5.0  # make EOS likely, so the batch ends early
+    src, lengths = torch.randint(3, 12, (6, 5)), torch.tensor([5, 4, 3, 5, 2, 1])
+    tokens, weights = model.greedy_decode(src, lengths, max_len=10)
+    assert tokens.shape == (6, 10)
+    # the same decode, step by step and without stopping
+    memory, state = model.encode(src, lengths)
+    y, full, rows = model.start_tokens(src, 10), [], []
+    with torch.no_grad():
+        for _ in range(10):
+            logits, state, w = model.step(y, state, memory)
+            y = logits.argmax(dim=-1)
+            full.append(y)
+            rows.append(w)
+    full = torch.stack(full, dim=1)  # (6, 10)
+    after = model.after_eos(full)
+    is_eos = full == model.config.eos_id
+    assert is_eos.any(dim=1).all() and is_eos.int().argmax(dim=1).max() < 9  # all ended early
+    assert torch.equal(tokens, full.masked_fill(after, model.config.pad_id))
+    if weights is not None:
+        want = torch.stack(rows, dim=1).masked_fill(after[..., None], 0.0)
+        torch.testing.assert_close(weights, want, rtol=0, atol=0)

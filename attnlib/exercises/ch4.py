@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..alignment import effective_tokens, focus_moves
 from ..softmax import softmax
 from . import checker
 
@@ -63,8 +64,7 @@ def _one_step(answer: Any) -> tuple[bool, str]:
 
 def jumps_back(weights: Any) -> int:
     """Reference for 4.2: steps whose largest weight lies left of the previous step's."""
-    top = np.asarray(weights, dtype=float).argmax(axis=1)  # (T_out,)
-    return int((np.diff(top) < 0).sum())
+    return int((focus_moves(weights) < 0).sum())
 
 
 @checker("4.2")
@@ -88,7 +88,7 @@ def _jumps_back(fn: Any) -> tuple[bool, str]:
                 f"for the matrix\n{np.round(A, 2)}\nexpected {jumps_back(A)}, got {got}: "
                 "compare each step's argmax with the previous step's"
             )
-    return True, "correct: a diagonal alignment has 0 jumps back; a reversed one has one per step"
+    return True, "correct: a diagonal has 0 jumps back; a reversed one has one per step"
 
 
 def brevity_penalty(hyp_len: int, ref_len: int) -> float:
@@ -128,3 +128,38 @@ def _parameters(answer: Any) -> tuple[bool, str]:
     if answer != want:
         return False, ("count W_q (hidden × query), W_k (hidden × key) and its bias (hidden), and v (hidden)")
     return True, f"correct: {want:,} parameters"
+
+
+def spread(weights: Any) -> np.ndarray:
+    """Reference for 4.5: 2 ** (entropy in bits) of each row, the tokens it is spread over."""
+    return effective_tokens(weights)
+
+
+@checker("4.5")
+def _spread(fn: Any) -> tuple[bool, str]:
+    rng = np.random.default_rng(5)
+    cases = [
+        np.eye(3),
+        np.full((2, 4), 0.25),
+        np.array([[0.5, 0.5, 0.0, 0.0]]),
+        rng.dirichlet(np.ones(6), size=4),
+    ]
+    for A in cases:
+        got = fn(A)
+        if got is None:
+            return False, "spread returns None: write its body, then run the cell again"
+        got = np.asarray(got, dtype=float)
+        want = spread(A)
+        if got.shape != want.shape:
+            return False, f"return one number per row: expected shape {want.shape}, got {got.shape}"
+        if not np.all(np.isfinite(got)):
+            return False, (
+                "got NaN or inf: a weight of exactly 0 contributes 0 to the entropy (0 log 0 = 0), "
+                "so leave the zeros out of the sum"
+            )
+        if not np.allclose(got, want, rtol=1e-6):
+            return False, (
+                f"for the matrix\n{np.round(A, 2)}\nexpected {np.round(want, 3)}, got {np.round(got, 3)}: "
+                "H = -sum_j a_j log2 a_j per row, then 2 ** H"
+            )
+    return True, "correct: 1 for a one-hot row, T_x for the uniform row, in between otherwise"

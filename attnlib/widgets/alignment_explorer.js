@@ -1,6 +1,7 @@
 // AlignmentExplorer: step through a trained decoder. At step t the source tokens are
-// shaded by the weights α_t, the row t of the alignment matrix is outlined, and the
-// context c_t moves in a 2-D (PCA) picture of the encoder states h_j.
+// shaded by the weights α_t, the row t of the alignment matrix is outlined, the
+// context c_t moves in a 2-D (PCA) picture of the encoder states h_j, and the readout
+// says how the focus (the largest weight) moved and how spread the row is.
 // All numbers are precomputed in Python; helpers h, s, fmt, argmax, mixText, paintChips,
 // weightChip, listen come from _common.js.
 
@@ -12,6 +13,17 @@ const MIX_TERMS = 3; // terms of c_t spelled out in the readout
 
 /** Subscript digits, for s₀, α₁, c₁. */
 const sub = (n) => String(n).replace(/[0-9]/g, (d) => "₀₁₂₃₄₅₆₇₈₉"[+d]);
+
+/** Tokens a row's weight is spread over, as if evenly: 2^H, H its entropy in bits (0 log 0 = 0),
+ * as attnlib.alignment.effective_tokens. */
+const spreadOf = (w) => 2 ** -w.reduce((acc, x) => acc + (x > 0 ? x * Math.log2(x) : 0), 0);
+
+/** How the focus (the argmax) moved since the previous step: Δ = f_t − f_{t−1}, in words. */
+function moveText(delta) {
+  if (delta === 0) return "stayed on the same token";
+  const n = Math.abs(delta);
+  return `moved ${n} token${n === 1 ? "" : "s"} ${delta > 0 ? "forward" : "back"}`;
+}
 
 
 function render({ model, el }) {
@@ -203,11 +215,18 @@ function render({ model, el }) {
     range.value = t;
     stepOut.textContent = `${t + 1} / ${ex.output.length}`;
     const top = argmax(w);
+    const delta = t === 0 ? null : top - argmax(ex.weights[t - 1]);
+    const spread = spreadOf(w);
     readout.replaceChildren(
       h("div", {}, `Step ${t + 1}: the query s${sub(t)} scores every source token, softmax gives ` +
         `α${sub(t + 1)}, and the decoder reads c${sub(t + 1)} = `, h("span", { class: "aw-ae-mix" }, mixText(ex.source, w, MIX_TERMS)),
       " to write ", h("strong", { class: "aw-ae-out" }, ex.output[t]), "."),
-      h("div", { class: "aw-muted" }, `largest weight: ${ex.source[top]} (${fmt(w[top])})`));
+      h("div", { class: "aw-muted" }, `largest weight: ${ex.source[top]} (${fmt(w[top])}); the focus `,
+        h("span", { class: "aw-ae-move", "data-move": delta === null ? "" : delta },
+          delta === null ? "starts here" : moveText(delta)),
+        "; the weight is spread as if over ",
+        h("span", { class: "aw-ae-spread", "data-value": spread }, fmt(spread, 1)),
+        ` of ${ex.source.length} tokens`));
     prev.disabled = t === 0;
     next.disabled = t === ex.output.length - 1;
   }

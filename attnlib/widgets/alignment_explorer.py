@@ -1,10 +1,14 @@
-r"""AlignmentExplorer: step through a trained decoder and watch its focus slide.
+r"""AlignmentExplorer: step through a trained decoder and watch where it looks.
 
 At decoder step :math:`t` the translator reads the context vector
 :math:`c_t = \sum_j \alpha_{tj} h_j` and writes one English word. The widget shows,
 for one sentence pair and its alignment matrix :math:`A = (\alpha_{tj})`:
 
 * the source tokens, shaded by the current row :math:`\alpha_t` (numbers shown);
+* how the focus (the largest weight) moved since the previous step, and over how
+  many tokens the row is spread (:math:`2^{H_t}`): the quantities
+  :mod:`attnlib.alignment` measures over a whole test set (chapter 4 finds that its
+  translator's focus stays, hops and jumps rather than sliding one token per word);
 * the whole matrix, the current row outlined;
 * a 2-D picture of the encoder states :math:`h_j` and of the path of
   :math:`c_1, \dots, c_t` so far. The picture is the principal-component (PCA)
@@ -117,7 +121,7 @@ def _check_example(i: int, ex: Any) -> dict:
 
 
 class AlignmentExplorer(BookWidget):
-    """Step through a decoder: the focus slides along the source, the context moves.
+    """Step through a decoder: where each step looks, how its focus moves, where the context goes.
 
     Parameters
     ----------

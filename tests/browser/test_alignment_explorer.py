@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from attnlib.alignment import effective_tokens, focus
 from attnlib.translate import Translation
 from attnlib.widgets import AlignmentExplorer
 
@@ -140,6 +141,27 @@ def test_play_advances_and_pause_stops(ch4):
     )
     page.wait_for_timeout(1100)
     assert play.get_attribute("aria-pressed") == "false"
+
+
+def test_the_readout_gives_the_focus_move_and_spread_of_each_step(ch4):
+    """The readout measures each step as attnlib.alignment does: the move of the argmax, 2^H."""
+    page, _ = ch4
+    ex = widget_state(page)["examples"][0]
+    w = np.array(ex["weights"])
+    moves, spread = np.diff(focus(w)), effective_tokens(w)
+    for t in range(len(ex["output"])):
+        move = page.locator(".aw-ae-move")
+        if t == 0:
+            assert move.get_attribute("data-move") == "" and move.text_content() == "starts here"
+        else:
+            assert int(move.get_attribute("data-move")) == moves[t - 1]
+            want = "stayed" if moves[t - 1] == 0 else ("forward" if moves[t - 1] > 0 else "back")
+            assert want in move.text_content()
+        value = float(page.locator(".aw-ae-spread").get_attribute("data-value"))
+        assert value == pytest.approx(spread[t], rel=1e-9)
+        assert page.locator(".aw-ae-spread").text_content() == f"{spread[t]:.1f}"
+        if t < len(ex["output"]) - 1:
+            page.locator(".aw-ae-next").click()
 
 
 def test_the_selector_switches_sentences(ch4):
