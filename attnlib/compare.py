@@ -39,7 +39,15 @@ from .train import (
 )
 from .transformer import Transformer, TransformerConfig
 
-__all__ = ["MODELS", "CopyComparison", "CopyRun", "load_copy_runs", "run_copy_comparison", "save_copy_runs"]
+__all__ = [
+    "MODELS",
+    "CopyComparison",
+    "CopyRun",
+    "first_step_below",
+    "load_copy_runs",
+    "run_copy_comparison",
+    "save_copy_runs",
+]
 
 MODELS = ("GRU + attention", "Transformer")
 
@@ -143,6 +151,22 @@ def run_copy_comparison(config: CopyComparison, seed: int) -> dict[str, CopyRun]
             by_length,
         )
     return runs
+
+
+def first_step_below(losses: np.ndarray, threshold: float, window: int = 20) -> int | None:
+    """The first step after which the mean of the last ``window`` losses is below ``threshold``.
+
+    losses (steps,) -> a step number (1-based, at least ``window``), or None if never. The
+    moving average smooths the step-to-step noise of the batches, so one lucky batch does
+    not count as having learned.
+    """
+    curve = np.asarray(losses, dtype=float)
+    window = check_int("window", window, 1)
+    if curve.ndim != 1 or len(curve) < window:
+        raise ValueError(f"losses must be 1-D with at least window={window} values, got shape {curve.shape}")
+    running = np.convolve(curve, np.ones(window) / window, mode="valid")  # (steps - window + 1,)
+    below = np.flatnonzero(running < threshold)
+    return int(below[0]) + window if len(below) else None
 
 
 def save_copy_runs(path: str | os.PathLike, config: CopyComparison, runs: list[dict[str, CopyRun]]) -> None:

@@ -631,9 +631,17 @@ class Decoder(nn.Module):
         self.out = nn.Linear(config.d_model, config.tgt_vocab)
 
     def forward(
-        self, tgt_in: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor, need_weights: bool = True
+        self,
+        tgt_in: torch.Tensor,
+        memory: torch.Tensor,
+        memory_mask: torch.Tensor,
+        need_weights: bool = True,
+        last_only: bool = False,
     ) -> tuple[torch.Tensor, list[torch.Tensor | None], list[torch.Tensor | None]]:
-        """Return ``(logits, self-attention weights, cross-attention weights)``."""
+        """Return ``(logits, self-attention weights, cross-attention weights)``.
+
+        ``last_only=True`` projects only the last position to the vocabulary: logits
+        (B, 1, tgt_vocab), all greedy decoding needs at each step."""
         _check_ids("tgt_in", tgt_in, self.config.tgt_vocab, self.config.max_len)
         y = self.embedding(tgt_in)  # (B, T_out, d_model)
         causal = causal_mask(tgt_in.shape[1], device=tgt_in.device)  # (T_out, T_out)
@@ -642,6 +650,8 @@ class Decoder(nn.Module):
             y, ws, wc = block(y, memory, causal, memory_mask, need_weights)
             self_weights.append(ws)
             cross_weights.append(wc)
+        if last_only:
+            y = y[:, -1:]  # (B, 1, d_model)
         return self.out(self.norm(y)), self_weights, cross_weights
 
 
@@ -703,7 +713,7 @@ class Transformer(SequenceModel):
         memory, memory_mask, enc_w = self.encode(src, src_lengths)
         for t in range(max_len):
             last = t == max_len - 1  # only the last pass keeps its weights (they cover every step)
-            logits, self_w, cross_w = self.decoder(ys, memory, memory_mask, last)  # (B, t, V)
+            logits, self_w, cross_w = self.decoder(ys, memory, memory_mask, last, last_only=True)  # (B, 1, V)
             ys = torch.cat([ys, logits[:, -1].argmax(dim=-1, keepdim=True)], dim=1)  # (B, t + 1)
         tokens = ys[:, 1:]  # (B, max_len) without SOS
         tokens = tokens.masked_fill(self.after_eos(tokens), self.config.pad_id)

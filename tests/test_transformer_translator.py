@@ -10,6 +10,7 @@ from attnlib.compare import (
     MODELS,
     CopyComparison,
     CopyRun,
+    first_step_below,
     load_copy_runs,
     run_copy_comparison,
     save_copy_runs,
@@ -165,3 +166,12 @@ def test_copy_runs_round_trip_and_bad_input(tmp_path):
         config.make("LSTM")
     with pytest.raises(FileNotFoundError, match="train_ch5"):
         load_copy_runs(tmp_path / "none.json")
+
+
+def test_first_step_below_smooths_over_a_window():
+    losses = np.array([5.0, 0.1, 5.0, 0.1, 0.1, 0.1, 0.1])
+    assert first_step_below(losses, 1.0, window=1) == 2  # one lucky batch
+    assert first_step_below(losses, 1.0, window=3) == 6  # the mean of steps 4..6
+    assert first_step_below(losses, 0.05, window=2) is None
+    with pytest.raises(ValueError, match="window"):
+        first_step_below(losses, 1.0, window=8)
