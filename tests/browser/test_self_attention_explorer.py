@@ -66,11 +66,11 @@ def test_chapter_5_renders_offline_with_math_and_widget(ch5):
 def test_initial_weights_are_attnlibs(ch5):
     page, _ = ch5
     state = widget_state(page, ROOT)
-    assert (state["layer"], state["head"], state["selected"], state["causal"]) == (1, 0, 3, False)
-    assert shown_view(page) == (1, 0, False) and shown_selected(page) == 3
+    assert (state["layer"], state["head"], state["selected"], state["causal"]) == (0, 2, 3, False)
+    assert shown_view(page) == (0, 2, False) and shown_selected(page) == 3
     np.testing.assert_allclose(shown_weights(page), expected(state, page), atol=1e-3)
     np.testing.assert_allclose(exact_weights(page), state["weights"], atol=1e-12)
-    assert page.locator(".aw-sa-top").text_content().startswith("家 (0.7")
+    assert page.locator(".aw-sa-top").text_content().startswith("昨 (0.98")
 
 
 def test_hover_then_focus_a_token_and_read_its_weights(ch5):
@@ -110,10 +110,10 @@ def test_causal_mask_zeroes_the_future_exactly(ch5):
 def test_layers_heads_and_keyboard(ch5):
     page, _ = ch5
     state = widget_state(page, ROOT)
-    page.locator(".aw-sa-layer").select_option("0")
-    page.locator(".aw-sa-head").select_option("2")
-    assert shown_view(page) == (0, 2, False)
-    assert "layer 1, head 3" in page.locator(".aw-sa-facts").text_content()
+    page.locator(".aw-sa-layer").select_option("1")
+    page.locator(".aw-sa-head").select_option("1")
+    assert shown_view(page) == (1, 1, False)
+    assert "layer 2, head 2" in page.locator(".aw-sa-facts").text_content()
     np.testing.assert_allclose(shown_weights(page), expected(state, page), atol=1e-3)
     page.locator(".aw-sa-head").focus()
     page.keyboard.press("Tab")
