@@ -89,7 +89,7 @@ class CopyComparison:
         )
 
     def make(self, name: str) -> SequenceModel:
-        """A fresh model ``name`` (one of :data:`MODELS`); seed torch first for its initial weights."""
+        """A fresh model ``name`` (one of ``MODELS``); seed torch first for its initial weights."""
         V = self.vocab_size
         if name == "GRU + attention":
             return AttentionSeq2Seq(
