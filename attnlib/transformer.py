@@ -446,31 +446,42 @@ class EncoderBlock(nn.Module):
         """A copy of torch's ``nn.TransformerEncoderLayer`` (same weights, norm placement, dtype)."""
         if not isinstance(layer, nn.TransformerEncoderLayer):
             raise TypeError(f"layer must be a torch.nn.TransformerEncoderLayer, got {type(layer).__name__}")
-        kind = {1: "relu", 2: "gelu"}.get(getattr(layer, "activation_relu_or_gelu", 0))
-        if kind is None:
-            raise ValueError("only relu and gelu activations are supported")
-        config = BlockConfig(
-            d_model=layer.linear1.in_features,
-            heads=layer.self_attn.num_heads,
-            d_ff=layer.linear1.out_features,
-            dropout=float(layer.dropout.p),
-            norm_first=bool(layer.norm_first),
-            activation=kind,
-            layer_norm_eps=float(layer.norm1.eps),
-        )
-        ours = cls(config).to(layer.linear1.weight.dtype)
+        ours = cls(_block_config_from_torch(layer)).to(layer.linear1.weight.dtype)
         ours.attention = MultiHeadAttention.from_torch(layer.self_attn)
-        pairs = (
-            (ours.ff.linear1, layer.linear1),
-            (ours.ff.linear2, layer.linear2),
-            (ours.sub1.norm, layer.norm1),
-            (ours.sub2.norm, layer.norm2),
+        _copy_linear_and_norms(
+            ((ours.ff.linear1, layer.linear1), (ours.ff.linear2, layer.linear2)),
+            ((ours.sub1.norm, layer.norm1), (ours.sub2.norm, layer.norm2)),
         )
-        with torch.no_grad():
+        return ours
+
+
+def _block_config_from_torch(layer: nn.TransformerEncoderLayer | nn.TransformerDecoderLayer) -> BlockConfig:
+    """The :class:`BlockConfig` of one of torch's Transformer layers."""
+    act = getattr(layer, "activation", None)
+    if act is nn.functional.relu or isinstance(act, nn.ReLU):
+        kind = "relu"
+    elif act is nn.functional.gelu or (isinstance(act, nn.GELU) and act.approximate == "none"):
+        kind = "gelu"
+    else:
+        raise ValueError("only relu and gelu activations are supported")
+    return BlockConfig(
+        d_model=layer.linear1.in_features,
+        heads=layer.self_attn.num_heads,
+        d_ff=layer.linear1.out_features,
+        dropout=float(layer.dropout.p),
+        norm_first=bool(layer.norm_first),
+        activation=kind,
+        layer_norm_eps=float(layer.norm1.eps),
+    )
+
+
+def _copy_linear_and_norms(*groups: tuple[tuple[nn.Module, nn.Module], ...]) -> None:
+    """Copy weight and bias from each (theirs) module into its (mine) partner."""
+    with torch.no_grad():
+        for pairs in groups:
             for mine, theirs in pairs:
                 mine.weight.copy_(theirs.weight)
                 mine.bias.copy_(theirs.bias)
-        return ours
 
 
 class DecoderBlock(nn.Module):
@@ -507,6 +518,20 @@ class DecoderBlock(nn.Module):
         y = self.sub3.output(y, self.ff(self.sub3.input(y)))
         return y, self_w, cross_w
 
+    @classmethod
+    def from_torch(cls, layer: nn.TransformerDecoderLayer) -> DecoderBlock:
+        """A copy of torch's ``nn.TransformerDecoderLayer`` (same weights, norm placement, dtype)."""
+        if not isinstance(layer, nn.TransformerDecoderLayer):
+            raise TypeError(f"layer must be a torch.nn.TransformerDecoderLayer, got {type(layer).__name__}")
+        ours = cls(_block_config_from_torch(layer)).to(layer.linear1.weight.dtype)
+        ours.self_attention = MultiHeadAttention.from_torch(layer.self_attn)
+        ours.cross_attention = MultiHeadAttention.from_torch(layer.multihead_attn)
+        _copy_linear_and_norms(
+            ((ours.ff.linear1, layer.linear1), (ours.ff.linear2, layer.linear2)),
+            ((ours.sub1.norm, layer.norm1), (ours.sub2.norm, layer.norm2), (ours.sub3.norm, layer.norm3)),
+        )
+        return ours
+
 
 # -- the encoder–decoder ----------------------------------------------------------------------
 
@@ -515,8 +540,10 @@ class Embedding(nn.Module):
     """Token embedding times sqrt(d_model), plus positions: ids (B, T) -> (B, T, d_model).
 
     The embeddings start with standard deviation d_model^(-1/2), so after the scaling
-    each entry has variance 1, like the positional encoding's: neither drowns the other.
-    (torch's default, N(0, 1), would make the tokens sqrt(d_model) times louder.)
+    each entry has variance 1; the positional encoding's entries have mean square 1/2
+    at every position (each sine–cosine pair has sin² + cos² = 1), the same order, so
+    neither drowns the other. (torch's default, N(0, 1), would make the tokens
+    sqrt(d_model) times louder: standard deviation 8 against 1/√2 for d_model = 64.)
     """
 
     def __init__(self, vocab: int, config: TransformerConfig) -> None:
@@ -604,9 +631,17 @@ class Decoder(nn.Module):
         self.out = nn.Linear(config.d_model, config.tgt_vocab)
 
     def forward(
-        self, tgt_in: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor, need_weights: bool = True
+        self,
+        tgt_in: torch.Tensor,
+        memory: torch.Tensor,
+        memory_mask: torch.Tensor,
+        need_weights: bool = True,
+        last_only: bool = False,
     ) -> tuple[torch.Tensor, list[torch.Tensor | None], list[torch.Tensor | None]]:
-        """Return ``(logits, self-attention weights, cross-attention weights)``."""
+        """Return ``(logits, self-attention weights, cross-attention weights)``.
+
+        ``last_only=True`` projects only the last position to the vocabulary: logits
+        (B, 1, tgt_vocab), all greedy decoding needs at each step."""
         _check_ids("tgt_in", tgt_in, self.config.tgt_vocab, self.config.max_len)
         y = self.embedding(tgt_in)  # (B, T_out, d_model)
         causal = causal_mask(tgt_in.shape[1], device=tgt_in.device)  # (T_out, T_out)
@@ -615,6 +650,8 @@ class Decoder(nn.Module):
             y, ws, wc = block(y, memory, causal, memory_mask, need_weights)
             self_weights.append(ws)
             cross_weights.append(wc)
+        if last_only:
+            y = y[:, -1:]  # (B, 1, d_model)
         return self.out(self.norm(y)), self_weights, cross_weights
 
 
@@ -676,7 +713,7 @@ class Transformer(SequenceModel):
         memory, memory_mask, enc_w = self.encode(src, src_lengths)
         for t in range(max_len):
             last = t == max_len - 1  # only the last pass keeps its weights (they cover every step)
-            logits, self_w, cross_w = self.decoder(ys, memory, memory_mask, last)  # (B, t, V)
+            logits, self_w, cross_w = self.decoder(ys, memory, memory_mask, last, last_only=True)  # (B, 1, V)
             ys = torch.cat([ys, logits[:, -1].argmax(dim=-1, keepdim=True)], dim=1)  # (B, t + 1)
         tokens = ys[:, 1:]  # (B, max_len) without SOS
         tokens = tokens.masked_fill(self.after_eos(tokens), self.config.pad_id)

@@ -67,6 +67,7 @@ from .model import SequenceModel
 from .resources import data_path
 from .seq2seq import AttentionSeq2Seq, FixedContextSeq2Seq, Seq2SeqConfig
 from .train import TrainConfig, TrainResult, Validation, sequence_loss
+from .transformer import Transformer, TransformerConfig
 
 __all__ = [
     "MODEL_KINDS",
@@ -74,6 +75,7 @@ __all__ = [
     "BootstrapScore",
     "BucketScore",
     "TrainingHistory",
+    "TransformerSizes",
     "Translation",
     "TranslationData",
     "TranslatorSettings",
@@ -95,8 +97,13 @@ __all__ = [
 ]
 
 WEIGHTS_DIR = data_path("weights")
-MODEL_KINDS = ("attention", "fixed")  # AttentionSeq2Seq, FixedContextSeq2Seq
-_MODELS = {"attention": AttentionSeq2Seq, "fixed": FixedContextSeq2Seq}
+MODEL_KINDS = ("attention", "fixed", "transformer")  # AttentionSeq2Seq, FixedContextSeq2Seq, Transformer
+_MODELS = {"attention": AttentionSeq2Seq, "fixed": FixedContextSeq2Seq, "transformer": Transformer}
+_SCRIPTS = {
+    "attention": "scripts/train_ch4.py",
+    "fixed": "scripts/train_ch4.py",
+    "transformer": "scripts/train_ch5.py",
+}
 EOS_TOKEN = SPECIALS[EOS]
 
 
@@ -156,6 +163,41 @@ class TranslatorSettings:
         ``data.validation`` every ``eval_every`` steps, keeping the best check's weights."""
         return Validation(
             functools.partial(validation_loss, data=_check_data(data)), every=self.eval_every, keep_best=True
+        )
+
+
+@dataclass(frozen=True)
+class TransformerSizes:
+    """The sizes of chapter 5's translator (kind ``"transformer"``).
+
+    Everything else (data, dropout, batches, step budget, learning rate, seed,
+    validation) comes from :class:`TranslatorSettings`, exactly as for chapter 4's
+    GRUs, so the two models are trained alike. The defaults give about as many
+    parameters as chapter 4's attention model (1.05 million against 0.98 million).
+    """
+
+    d_model: int = 128  # width of every token vector (the residual stream)
+    heads: int = 4  # attention heads per layer, each d_model / heads = 32 wide
+    d_ff: int = 256  # hidden width of the feed-forward networks
+    layers: int = 2  # blocks in the encoder, and in the decoder
+    norm_first: bool = True  # pre-norm (trains without warm-up) or post-norm (the paper)
+
+    def __post_init__(self) -> None:
+        for name in ("d_model", "heads", "d_ff", "layers"):
+            check_int(name, getattr(self, name), 1)
+
+    def model_config(self, data: TranslationData, settings: TranslatorSettings) -> TransformerConfig:
+        """The :class:`~attnlib.transformer.TransformerConfig` for ``data``'s vocabularies
+        (dropout from ``settings``)."""
+        return TransformerConfig(
+            len(data.src_vocab),
+            len(data.tgt_vocab),
+            d_model=self.d_model,
+            heads=self.heads,
+            d_ff=self.d_ff,
+            layers=self.layers,
+            dropout=settings.dropout,
+            norm_first=self.norm_first,
         )
 
 
@@ -250,19 +292,37 @@ def _batch_stream(
 
 
 def build_model(
-    kind: Literal["attention", "fixed"], data: TranslationData, settings: TranslatorSettings | None = None
+    kind: Literal["attention", "fixed", "transformer"],
+    data: TranslationData,
+    settings: TranslatorSettings | None = None,
+    sizes: TransformerSizes | None = None,
 ) -> SequenceModel:
     """A fresh model, its initial weights drawn with ``torch.manual_seed(settings.seed)``.
 
     ``kind`` is ``"attention"`` (:class:`~attnlib.seq2seq.AttentionSeq2Seq`) or
-    ``"fixed"`` (:class:`~attnlib.seq2seq.FixedContextSeq2Seq`); both have the same
-    bidirectional encoder and the same sizes.
+    ``"fixed"`` (:class:`~attnlib.seq2seq.FixedContextSeq2Seq`), which have the same
+    bidirectional encoder and the same sizes, or ``"transformer"``
+    (:class:`~attnlib.transformer.Transformer`, chapter 5) with ``sizes``
+    (default :class:`TransformerSizes`; only this kind takes them).
     """
     settings = TranslatorSettings() if settings is None else _check_settings(settings)
     if kind not in _MODELS:
         raise ValueError(f"kind must be one of {MODEL_KINDS}, got {kind!r}")
+    data = _check_data(data)
+    if kind == "transformer":
+        config = _check_sizes(sizes).model_config(data, settings)
+    elif sizes is not None:
+        raise ValueError(f"sizes are for kind 'transformer' only; the {kind!r} model's come from settings")
+    else:
+        config = settings.model_config(data)
     torch.manual_seed(settings.seed)
-    return _MODELS[kind](settings.model_config(_check_data(data)))
+    return _MODELS[kind](config)
+
+
+def _check_sizes(sizes: object) -> TransformerSizes:
+    if sizes is None:
+        return TransformerSizes()
+    return _check_type("sizes", sizes, TransformerSizes, "a TransformerSizes")
 
 
 @torch.no_grad()
@@ -619,8 +679,13 @@ def save_model(
     data: TranslationData,
     settings: TranslatorSettings,
     losses: np.ndarray | TrainResult,
+    sizes: TransformerSizes | None = None,
 ) -> None:
     """Write a model's weights with what made them: settings, vocabulary digests, curves.
+
+    A ``"transformer"`` also stores its ``sizes`` (default :class:`TransformerSizes`),
+    which must be those of ``model``; the GRUs' files have no sizes (theirs are in
+    ``settings``).
 
     ``losses`` is the :class:`~attnlib.train.TrainResult` of the run (its training
     and validation curves and the step whose weights the model holds are stored),
@@ -633,6 +698,8 @@ def save_model(
             f"kind must name the model's class, one of {MODEL_KINDS}; got {kind!r} "
             f"for a {type(model).__name__}"
         )
+    if kind == "transformer" and model.config != _check_sizes(sizes).model_config(data, settings):
+        raise ValueError(f"the model's config {model.config} is not the one sizes={sizes} and settings give")
     history = _as_history(losses)
     record = {
         "kind": kind,
@@ -648,6 +715,8 @@ def save_model(
             for k, v in model.state_dict().items()
         },
     }
+    if kind == "transformer":
+        record["sizes"] = asdict(_check_sizes(sizes))
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     torch.save(record, path)
 
@@ -666,32 +735,44 @@ def _read_record(path: str | os.PathLike) -> dict:
     """The dictionary :func:`save_model` wrote at ``path``, or FileNotFoundError."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no trained weights at {path}; make them with `python scripts/train_ch4.py`")
+        raise FileNotFoundError(
+            f"no trained weights at {path}; make them with `python scripts/train_ch4.py` "
+            f"(chapter 4's GRUs) or `python scripts/train_ch5.py` (chapter 5's Transformer)"
+        )
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
 def load_model(
-    path: str | os.PathLike, data: TranslationData, settings: TranslatorSettings | None = None
+    path: str | os.PathLike,
+    data: TranslationData,
+    settings: TranslatorSettings | None = None,
+    sizes: TransformerSizes | None = None,
 ) -> tuple[SequenceModel, np.ndarray]:
     """Read weights written by :func:`save_model`; return ``(model in eval mode, loss curve)``.
 
     Raises ``FileNotFoundError`` if the file is missing and ``ValueError`` if it was
-    made with other settings or vocabularies than ``settings`` and ``data``. The
+    made with other settings or vocabularies than ``settings`` and ``data`` (or, for a
+    ``"transformer"``, other ``sizes``; default :class:`TransformerSizes`). The
     validation curve and the kept step are read by :func:`load_history`.
     """
     settings = TranslatorSettings() if settings is None else _check_settings(settings)
     record = _read_record(path)
+    kind = record.get("kind")
+    script = _SCRIPTS.get(kind, "scripts/train_ch4.py")
     if record.get("settings") != asdict(settings):
         raise ValueError(
             f"{path} was trained with settings {record.get('settings')}, not "
-            f"{asdict(settings)}; re-run scripts/train_ch4.py"
+            f"{asdict(settings)}; re-run {script}"
         )
     for side in ("src_vocab", "tgt_vocab"):
         if record.get(side) != vocab_digest(getattr(_check_data(data), side)):
-            raise ValueError(
-                f"{path} was trained with another {side} than data's; re-run scripts/train_ch4.py"
-            )
-    model = build_model(record["kind"], data, settings)
+            raise ValueError(f"{path} was trained with another {side} than data's; re-run {script}")
+    if kind == "transformer" and record.get("sizes") != asdict(_check_sizes(sizes)):
+        raise ValueError(
+            f"{path} holds a Transformer of sizes {record.get('sizes')}, not {asdict(_check_sizes(sizes))}; "
+            f"re-run {script}"
+        )
+    model = build_model(kind, data, settings, sizes if kind == "transformer" else None)
     model.load_state_dict(
         {k: v.float() if v.is_floating_point() else v for k, v in record["state_dict"].items()}
     )

@@ -64,7 +64,10 @@ HEADLINES: dict[str, dict[str, str]] = {
         "p 1-5/16-20": "[round(boot[0][0].p_value, 3), round(boot[-1][0].p_value, 3)]",
     },
     "05_transformer": {
-        "copy loss": "{k: round(float(v.losses[-20:].mean()), 3) for k, v in copy_runs.items()}",
+        "BLEU tf/gru": "(round(tf_boot.bleu, 2), round(gru_boot.bleu, 2))",
+        "p": "round(tf_boot.p_value, 4)",
+        "exponents": "(round(short_growth, 2), round(loop_growth, 2), round(long_growth, 2))",
+        "gru factors": "[round(float(x), 3) for x in gru_factor]",
     },
 }
 

@@ -42,7 +42,6 @@ from pathlib import Path
 from attnlib.seq2seq import Seq2Seq
 from attnlib.train import Validation, train
 from attnlib.translate import (
-    MODEL_KINDS,
     WEIGHTS_DIR,
     TranslationData,
     TranslatorSettings,
@@ -86,7 +85,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument(
         "--kind",
-        choices=MODEL_KINDS,
+        choices=("attention", "fixed"),
         action="append",
         help="which model to train (repeatable; default: both)",
     )
@@ -103,7 +102,7 @@ def main() -> None:
         f"{len(data.train)} training, {len(data.validation)} validation, {len(data.test)} test "
         f"pairs; vocabularies {len(data.src_vocab)} (zh) / {len(data.tgt_vocab)} (en); {settings}"
     )
-    for kind in args.kind or MODEL_KINDS:
+    for kind in args.kind or ("attention", "fixed"):
         model = build_model(kind, data, settings)
         result = train(
             model,

@@ -135,6 +135,64 @@ def test_encoder_block_matches_torch_with_causal_mask():
     torch.testing.assert_close(out, ref, atol=1e-6, rtol=0)
 
 
+def torch_decoder_layer(norm_first, activation="relu", seed=5):
+    torch.manual_seed(seed)
+    layer = nn.TransformerDecoderLayer(
+        D,
+        H,
+        dim_feedforward=24,
+        dropout=0.0,
+        activation=activation,
+        batch_first=True,
+        norm_first=norm_first,
+        **f64,
+    ).eval()
+    with torch.no_grad():  # torch starts these biases at 0; make them count in the comparison
+        for mha in (layer.self_attn, layer.multihead_attn):
+            mha.in_proj_bias.normal_()
+            mha.out_proj.bias.normal_()
+        for norm in (layer.norm1, layer.norm2, layer.norm3):
+            norm.weight.normal_()
+            norm.bias.normal_()
+    return layer
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+@pytest.mark.parametrize("activation", ["relu", "gelu"])
+def test_decoder_block_matches_torch_with_causal_and_memory_padding_masks(norm_first, activation):
+    theirs = torch_decoder_layer(norm_first, activation)
+    ours = DecoderBlock.from_torch(theirs).eval()
+    assert ours.config.norm_first is norm_first and ours.config.activation == activation
+    y, memory = torch.randn(3, 5, D, **f64), torch.randn(3, 7, D, **f64)  # (B, T_out, d), (B, T_in, d)
+    keep = padding_mask(torch.tensor([7, 3, 5]), 7)  # (B, 1, T_in) True = real source token
+    with torch.no_grad():
+        ref = theirs(y, memory, tgt_mask=~causal_mask(5), memory_key_padding_mask=~keep[:, 0])
+        out, self_w, cross_w = ours(y, memory, causal_mask(5), keep)
+        torch.testing.assert_close(out, ref, atol=1e-10, rtol=0)
+        unmasked = theirs(y, memory)  # no masks at all: every position sees everything
+        torch.testing.assert_close(ours(y, memory)[0], unmasked, atol=1e-10, rtol=0)
+    assert self_w.shape == (3, H, 5, 5) and (self_w.triu(diagonal=1) == 0).all()
+    assert cross_w.shape == (3, H, 5, 7) and (cross_w[1, :, :, 3:] == 0).all()
+    assert not torch.allclose(out, unmasked)  # the masks mattered
+
+
+def test_decoder_block_fused_path_matches_torch_too():
+    theirs = torch_decoder_layer(norm_first=True)
+    ours = DecoderBlock.from_torch(theirs).eval()
+    y, memory = torch.randn(2, 4, D, **f64), torch.randn(2, 6, D, **f64)
+    keep = padding_mask(torch.tensor([6, 2]), 6)
+    with torch.no_grad():
+        ref = theirs(y, memory, tgt_mask=~causal_mask(4), memory_key_padding_mask=~keep[:, 0])
+        out, self_w, cross_w = ours(y, memory, causal_mask(4), keep, need_weights=False)
+    torch.testing.assert_close(out, ref, atol=1e-10, rtol=0)
+    assert self_w is None and cross_w is None
+
+
+def test_decoder_block_from_torch_refuses_other_layers():
+    with pytest.raises(TypeError, match="TransformerDecoderLayer"):
+        DecoderBlock.from_torch(nn.TransformerEncoderLayer(D, H, 24))
+
+
 def test_post_norm_and_pre_norm_differ_with_the_same_weights():
     torch.manual_seed(0)
     post = EncoderBlock(BlockConfig(D, H, 32, norm_first=False)).double()
@@ -255,6 +313,14 @@ def test_sinusoidal_encoding_matches_the_formula_and_depends_on_offsets_only():
     assert math.isclose(pe[p, 2 * i + 1], math.cos(p / 10000 ** (2 * i / 8)), abs_tol=1e-6)
     dots = (pe[:-5] * pe[5:]).sum(-1)
     torch.testing.assert_close(dots, dots[0].expand_as(dots), atol=1e-5, rtol=0)
+    # the paper's argument: PE_{p+k} is a fixed linear map of PE_p, one rotation per frequency
+    k, omega = 5, 10000.0 ** (-torch.arange(0, 8, 2, dtype=torch.float64) / 8)  # (4,) one per pair
+    c, s = torch.cos(k * omega), torch.sin(k * omega)
+    rotation = torch.block_diag(
+        *(torch.tensor([[ci, si], [-si, ci]]) for ci, si in zip(c, s, strict=True))
+    )  # (8, 8)
+    torch.testing.assert_close(pe[:-k] @ rotation.T, pe[k:], atol=1e-6, rtol=0)
+    assert (pe.pow(2).mean(-1) - 0.5).abs().max() < 1e-6  # mean square 1/2 at every position
     with pytest.raises(ValueError, match="even"):
         sinusoidal_encoding(10, 7)
     with pytest.raises(ValueError, match="max_len"):

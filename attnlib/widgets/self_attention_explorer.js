@@ -1,6 +1,7 @@
 // SelfAttentionExplorer: hover over or focus a token (the query) to see how much it attends
 // to every token of the same sentence (the keys), per layer and head. The causal toggle
-// re-normalises the same stored scores with a mask, exactly as attnlib.functional.softmax:
+// re-normalises the same stored scores with a mask, as attnlib.functional.softmax does (what
+// a causal layer computes in a first layer; an approximation in later ones):
 //   weights[i] = softmax(scores[layer][head][i], mask: j <= i if causal).
 // Helpers h, s, fmt, softmax, argmax, arrowKeysChoose, chooser, markChosen, paintChips,
 // weightChip, weightLinks, tokenStage, listen come from _common.js.
@@ -39,7 +40,8 @@ function render({ model, el }) {
   const readout = h("div", { class: "aw-sa-readout", "aria-live": "polite" },
     h("div", {}, "query ", now, ": largest weight on ", top), facts);
   const help = h("p", { class: "aw-help" }, "Hover over a query token, or Tab to the query row and " +
-    "use the arrow keys. Tick the causal mask to forbid looking ahead, as a GPT-style decoder does.");
+    "use the arrow keys. Tick the causal mask to hide each query's later tokens and re-normalise this " +
+    "layer's scores: exactly a causal layer in layer 1, only an approximation in later layers.");
   el.append(h("div", { class: "aw-sa", role: "group", "aria-label": "Self-attention explorer" },
     h("div", { class: "aw-sa-controls" }, selects,
       h("label", { class: "aw-control" }, causal, " causal mask (no looking ahead)")),

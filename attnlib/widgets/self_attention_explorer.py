@@ -8,10 +8,14 @@ the same sentence (the keys :math:`j`), for the chosen layer :math:`l` and head 
     \alpha_{ij} = \operatorname{softmax}_j\big(e^{(l, h)}_{ij},\ m_{ij}\big), \qquad
     m_{ij} = \begin{cases} j \le i & \text{causal mask on} \\ \text{True} & \text{otherwise} \end{cases}
 
-``scores`` holds the scaled scores :math:`e = q_i^\top k_j / \sqrt{d_k}` *before* the softmax,
-so the causal toggle is exact: the page re-normalises the same scores with the mask, as
-:func:`attnlib.softmax` does in Python. The browser computes (so the static book
-stays interactive); Python recomputes ``weights`` whenever a trait changes.
+``scores`` holds the scaled scores :math:`e = q_i^\top k_j / \sqrt{d_k}` *before* the softmax;
+the causal toggle re-normalises the same scores with the mask, as :func:`attnlib.softmax`
+does in Python. What that shows: in a model's first layer, exactly the weights a causal
+layer would compute (its scores come from the embeddings alone); in later layers, only the
+stored scores re-normalised, since the vectors behind them have already mixed in later
+tokens in the layers below (a model run with the causal mask in every layer, or trained
+with it, would give other weights). The browser computes (so the static book stays
+interactive); Python recomputes ``weights`` whenever a trait changes.
 """
 
 from __future__ import annotations
@@ -64,7 +68,8 @@ class SelfAttentionExplorer(BookWidget):
     layer, head, selected : int
         The layer, head and query token shown first.
     causal : bool
-        Mask the future: query ``i`` may only look at keys ``j <= i`` (a GPT-style decoder).
+        Mask the future: query ``i`` keeps only keys ``j <= i`` of the same scores
+        (exact for a first layer; see above for later ones).
 
     Synced output: ``weights (T,)``, the selected query's weights.
     """
