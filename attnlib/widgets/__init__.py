@@ -9,5 +9,7 @@ from .focus_explorer import FocusExplorer
 from .bottleneck_explorer import BottleneckExplorer
 from .alignment_explorer import AlignmentExplorer
 from .self_attention_explorer import SelfAttentionExplorer
+from .online_softmax_stepper import OnlineSoftmaxStepper
 
-__all__ = ["BookWidget", "QueryExplorer", "FocusExplorer", "BottleneckExplorer", "AlignmentExplorer", "SelfAttentionExplorer"]
+__all__ = ["BookWidget", "QueryExplorer", "FocusExplorer", "BottleneckExplorer", "AlignmentExplorer", "SelfAttentionExplorer",
+           "OnlineSoftmaxStepper"]
