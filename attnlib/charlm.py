@@ -152,7 +152,7 @@ def train_variant(
 def run_comparison(
     settings: LMSettings, data: LMData, seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
 ) -> dict[str, list[LMTrainResult]]:
-    """Train every variant of :data:`VARIANTS` from every seed: name -> one run per seed.
+    """Train every variant of ``VARIANTS`` from every seed: name -> one run per seed.
 
     The variants differ only in ``kv_heads``; for one seed they start from the same random
     state and read the same batches.

@@ -112,7 +112,7 @@ class GPTConfig:
 
     @property
     def block(self) -> BlockConfig:
-        """Chapter 5's block configuration: pre-norm, GELU (as GPT-2)."""
+        """The configuration every block shares, chapter 5's ``BlockConfig``, pre-norm with GELU."""
         return BlockConfig(
             self.d_model, self.heads, self.d_ff, self.dropout, norm_first=True, activation="gelu"
         )

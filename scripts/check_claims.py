@@ -51,6 +51,16 @@ HEADLINES: dict[str, dict[str, str]] = {
     "05_transformer": {
         "copy loss": "{k: round(float(v.losses[-20:].mean()), 3) for k, v in copy_runs.items()}",
     },
+    "06_attention_today": {
+        "GPT test loss": "gpt_loss",
+        "bigram": "baseline['bigram']",
+        "real words": "{k: round(float(v), 2) for k, v in real.items()}",
+        "first-token share": "share[0].max()",
+        "punct ratio": "ratio[3].max()",
+        "space ratio": "ratio[2].max()",
+        "translator": "{k: round(float(v), 3) for k, v in sink.items()}",
+        "memory growth": "{k: round(float(v), 2) for k, v in growth.items()}",
+    },
 }
 
 

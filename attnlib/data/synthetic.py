@@ -30,7 +30,7 @@ TASKS = ("copy", "reverse")
 
 @dataclass(frozen=True)
 class SequenceTask:
-    """Copy or reverse random sequences; :meth:`sample` draws a :class:`Batch`.
+    """Copy or reverse random sequences; :meth:`sample` draws a :class:`~attnlib.batch.Batch`.
 
     >>> SequenceTask("reverse", vocab_size=10, min_len=3, max_len=3).sample(1, seed=0).src.shape
     torch.Size([1, 3])

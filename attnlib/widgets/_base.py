@@ -184,7 +184,7 @@ class BookWidget(anywidget.AnyWidget):
         """``check(*args)``, its TypeError or ValueError turned into a ``traitlets.TraitError``.
 
         The one way a widget validates a trait a reader sets later: the same check (from
-        :mod:`attnlib._validate`) and the same message as at construction.
+        ``attnlib._validate``) and the same message as at construction.
         """
         try:
             return check(*args)
