@@ -6,11 +6,13 @@ and its shape, not a NaN or a traceback from deep inside numpy.
 The checks only look at shapes, dtypes and values, so they work the same for
 numpy arrays and torch tensors.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from numbers import Integral, Real
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -74,8 +76,10 @@ def check_token_ids(config: Any) -> None:
     for name in ("pad_id", "sos_id", "eos_id"):
         check_int(name, getattr(config, name), 0)
         if getattr(config, name) >= min(config.src_vocab, config.tgt_vocab):
-            raise ValueError(f"{name}={getattr(config, name)} is not an id in vocabularies "
-                             f"of sizes {config.src_vocab} (src) and {config.tgt_vocab} (tgt)")
+            raise ValueError(
+                f"{name}={getattr(config, name)} is not an id in vocabularies "
+                f"of sizes {config.src_vocab} (src) and {config.tgt_vocab} (tgt)"
+            )
 
 
 def is_torch(x: Any) -> bool:
@@ -102,8 +106,9 @@ def as_float_array(name: str, x: Any) -> np.ndarray:
     objects are refused, because none of them is a meaningful vector.
     """
     if is_torch(x):
-        raise TypeError(f"{name} is a torch tensor; use attnlib.functional for tensors, "
-                        "or pass a numpy array here")
+        raise TypeError(
+            f"{name} is a torch tensor; use attnlib.functional for tensors, or pass a numpy array here"
+        )
     try:
         arr = np.asarray(x)
     except (ValueError, TypeError) as err:  # ragged lists and the like
@@ -128,8 +133,9 @@ def check_finite(name: str, x: Any) -> None:
     """Raise ``ValueError`` if ``x`` holds a NaN or an infinity."""
     finite = x.isfinite().all().item() if is_torch(x) else bool(np.isfinite(x).all())
     if not finite:
-        raise ValueError(f"{name} contains NaN or inf (shape {tuple(x.shape)}); "
-                         "attention needs finite inputs")
+        raise ValueError(
+            f"{name} contains NaN or inf (shape {tuple(x.shape)}); attention needs finite inputs"
+        )
 
 
 def check_temperature(temperature: Any) -> float:
@@ -156,11 +162,14 @@ def check_qkv(query: Any, keys: Any, values: Any) -> tuple[int, ...]:
     for name, shape in (("keys", k), ("values", v)):
         if len(shape) != want:
             layout = "(T_k, d)" if len(q) == 1 else f"{len(q)}-D (..., T_k, d)"
-            raise ValueError(f"{name} must be {layout} to match query of shape {q}, "
-                             f"got {name} of shape {shape}")
+            raise ValueError(
+                f"{name} must be {layout} to match query of shape {q}, got {name} of shape {shape}"
+            )
     if k[-2] != v[-2]:
-        raise ValueError(f"keys and values must have the same number of positions T_k: "
-                         f"keys {k} has {k[-2]}, values {v} has {v[-2]}")
+        raise ValueError(
+            f"keys and values must have the same number of positions T_k: "
+            f"keys {k} has {k[-2]}, values {v} has {v[-2]}"
+        )
     if k[-2] == 0:
         raise ValueError(f"keys is an empty sequence (shape {k}): attention needs at least one key")
     if len(q) >= 2 and q[-2] == 0:
@@ -173,8 +182,10 @@ def check_qkv(query: Any, keys: Any, values: Any) -> tuple[int, ...]:
     try:
         return tuple(np.broadcast_shapes(q[:-2], k[:-2], v[:-2]))
     except ValueError:
-        raise ValueError(f"the batch dimensions of query {q}, keys {k} and values {v} "
-                         f"do not broadcast: {q[:-2]} vs {k[:-2]} vs {v[:-2]}") from None
+        raise ValueError(
+            f"the batch dimensions of query {q}, keys {k} and values {v} "
+            f"do not broadcast: {q[:-2]} vs {k[:-2]} vs {v[:-2]}"
+        ) from None
 
 
 def check_mask(mask: Any, scores_shape: tuple[int, ...]) -> None:
@@ -184,13 +195,16 @@ def check_mask(mask: Any, scores_shape: tuple[int, ...]) -> None:
     (the same convention as ``torch.nn.functional.scaled_dot_product_attention``).
     """
     if _kind(mask) != "bool":
-        raise TypeError(f"mask must be boolean (True = may attend), got dtype {mask.dtype}; "
-                        "for example pass mask.astype(bool) or lengths-based masks")
+        raise TypeError(
+            f"mask must be boolean (True = may attend), got dtype {mask.dtype}; "
+            "for example pass mask.astype(bool) or lengths-based masks"
+        )
     m = tuple(mask.shape)
     try:
         out = tuple(np.broadcast_shapes(m, scores_shape))
     except ValueError:
         out = None
     if out != tuple(scores_shape):
-        raise ValueError(f"mask of shape {m} does not broadcast to the scores' shape "
-                         f"{tuple(scores_shape)} (..., T_q, T_k)")
+        raise ValueError(
+            f"mask of shape {m} does not broadcast to the scores' shape {tuple(scores_shape)} (..., T_q, T_k)"
+        )

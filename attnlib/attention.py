@@ -11,6 +11,7 @@ give ``context (d_v,)`` and ``weights (T_k,)``. A batch: ``query (..., T_q, d)``
 and ``weights (..., T_q, T_k)``. The mask is boolean, True where a query may look
 at a key, and broadcasts to ``(..., T_q, T_k)`` (one query: ``(T_k,)``).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,9 +23,14 @@ from .scores import Score, get_score
 from .softmax import softmax
 
 
-def attention(query: Any, keys: Any, values: Any, mask: Any = None,
-              score: Score = "scaled_dot", temperature: float = 1.0
-              ) -> tuple[np.ndarray, np.ndarray]:
+def attention(
+    query: Any,
+    keys: Any,
+    values: Any,
+    mask: Any = None,
+    score: Score = "scaled_dot",
+    temperature: float = 1.0,
+) -> tuple[np.ndarray, np.ndarray]:
     """Attend from ``query`` over ``keys``; return ``(context, weights)``.
 
     1. scores  ``e = score(query, keys)``            (..., T_q, T_k)
@@ -48,8 +54,9 @@ def attention(query: Any, keys: Any, values: Any, mask: Any = None,
     return context, weights
 
 
-def checked_inputs(query: Any, keys: Any, values: Any, mask: Any, score: Score,
-                   temperature: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any, Any]:
+def checked_inputs(
+    query: Any, keys: Any, values: Any, mask: Any, score: Score, temperature: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any, Any]:
     """Every check :func:`attention` makes before it computes, in one place.
 
     Returns query, keys and values as float arrays, the mask as an array (or None) and the

@@ -8,13 +8,14 @@ class reads chapter 1's synthetic tasks and chapter 4's corpus alike::
     tgt_in   SOS 9 4 7        (B, T_out)  what the decoder reads (teacher forcing)
     tgt_out  9 4 7 EOS        (B, T_out)  what it must write
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import torch
 
-__all__ = ["PAD", "SOS", "EOS", "Batch"]
+__all__ = ["EOS", "PAD", "SOS", "Batch"]
 
 PAD = 0  # padding; never a real token, ignored by the loss and the metrics
 SOS = 1  # start of sequence: the decoder's first input
@@ -35,5 +36,6 @@ class Batch:
 
     def to(self, device: torch.device | str) -> Batch:
         """The same batch on ``device``."""
-        return Batch(*(getattr(self, name).to(device)
-                       for name in ("src", "src_lengths", "tgt_in", "tgt_out")))
+        return Batch(
+            *(getattr(self, name).to(device) for name in ("src", "src_lengths", "tgt_in", "tgt_out"))
+        )

@@ -24,11 +24,14 @@ This module measures each column on this machine:
 Timings depend on the machine and its load; the functions return every repeat, so a
 caller can take medians and compare ratios measured in the same run.
 """
+
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -121,22 +124,28 @@ def time_sequential_vs_parallel(config: TimingConfig = TimingConfig()) -> Timing
         mha = MultiHeadAttention(d, config.heads).eval()
         gen = torch.Generator().manual_seed(config.seed)
         xs = [torch.randn(config.batch, n, d, generator=gen) for n in config.lengths]  # (B, n, d)
-        models = {"gru_loop": lambda x: gru_loop(cell, x), "gru_fused": lambda x: fused(x),
-                  "attention": lambda x: mha(x, x, x)}
+        models = {
+            "gru_loop": lambda x: gru_loop(cell, x),
+            "gru_fused": lambda x: fused(x),
+            "attention": lambda x: mha(x, x, x),
+        }
         out = {name: np.zeros((len(xs), config.repeats)) for name in models}
         with torch.no_grad():
             for r in range(-1, config.repeats):  # round -1 warms up
                 for i, x in enumerate(xs):
                     for name, model in models.items():
-                        seconds = time_call(lambda: model(x))
+                        seconds = time_call(functools.partial(model, x))
                         if r >= 0:
                             out[name][i, r] = seconds
     return Timings(np.array(config.lengths), out["gru_loop"], out["gru_fused"], out["attention"])
 
 
-def path_gradients(lengths: tuple[int, ...] = (2, 4, 8, 16, 32, 64, 128, 256), d_model: int = 64,
-                   heads: int = 4, seeds: tuple[int, ...] = (0, 1, 2, 3)
-                   ) -> dict[str, np.ndarray]:
+def path_gradients(
+    lengths: tuple[int, ...] = (2, 4, 8, 16, 32, 64, 128, 256),
+    d_model: int = 64,
+    heads: int = 4,
+    seeds: tuple[int, ...] = (0, 1, 2, 3),
+) -> dict[str, np.ndarray]:
     r"""How much output ``n`` depends on input 1: :math:`\lVert \partial (u^\top y_n) / \partial x_1 \rVert`.
 
     For each seed: a freshly initialised ``nn.GRU`` and a causal
@@ -146,8 +155,10 @@ def path_gradients(lengths: tuple[int, ...] = (2, 4, 8, 16, 32, 64, 128, 256), d
     Returns the geometric mean over seeds, per length: ``{"gru": (L,), "attention": (L,)}``,
     and the same for input ``n`` itself (``"gru_self"``, ``"attention_self"``) for scale.
     """
-    out = {name: np.zeros((len(seeds), len(lengths)))
-           for name in ("gru", "attention", "gru_self", "attention_self")}
+    out = {
+        name: np.zeros((len(seeds), len(lengths)))
+        for name in ("gru", "attention", "gru_self", "attention_self")
+    }
     for s, seed in enumerate(seeds):
         torch.manual_seed(seed)
         gru = nn.GRU(d_model, d_model, batch_first=True, dtype=torch.float64)
@@ -158,8 +169,10 @@ def path_gradients(lengths: tuple[int, ...] = (2, 4, 8, 16, 32, 64, 128, 256), d
         x_all = torch.randn(1, max(lengths), d_model, generator=gen, dtype=torch.float64)
         for i, n in enumerate(lengths):
             x = x_all[:, :n].clone().requires_grad_(True)  # (1, n, d)
-            models = {"gru": lambda x: gru(x)[0],
-                      "attention": lambda x: mha(x, x, x, causal_mask(x.shape[1]))[0]}
+            models = {
+                "gru": lambda x, gru=gru: gru(x)[0],
+                "attention": lambda x, mha=mha: mha(x, x, x, causal_mask(x.shape[1]))[0],
+            }
             for name, model in models.items():
                 y_n = model(x)[0, -1] @ u  # scalar: output n along u
                 (grad,) = torch.autograd.grad(y_n, x)  # (1, n, d)
@@ -181,8 +194,11 @@ def layer_costs(n: np.ndarray | int, d: int) -> dict[str, np.ndarray]:
     With these constants self-attention costs more than the GRU exactly when :math:`n > d`.
     """
     n = np.asarray(n, dtype=np.int64)
-    costs = {"gru": 6 * n * d * d, "attention_projections": 4 * n * d * d,
-             "attention_quadratic": 2 * n * n * d}
+    costs = {
+        "gru": 6 * n * d * d,
+        "attention_projections": 4 * n * d * d,
+        "attention_quadratic": 2 * n * n * d,
+    }
     costs["attention"] = costs["attention_projections"] + costs["attention_quadratic"]
     return costs
 
@@ -200,8 +216,9 @@ def growth_exponent(lengths: np.ndarray, seconds: np.ndarray) -> np.ndarray:
     """
     n, t = np.asarray(lengths, dtype=float), np.asarray(seconds, dtype=float)
     if n.shape != t.shape or n.ndim != 1 or len(n) < 2:
-        raise ValueError(f"lengths and seconds must be 1-D of the same length >= 2, got "
-                         f"{n.shape} and {t.shape}")
+        raise ValueError(
+            f"lengths and seconds must be 1-D of the same length >= 2, got {n.shape} and {t.shape}"
+        )
     return np.log(t[1:] / t[:-1]) / np.log(n[1:] / n[:-1])
 
 
@@ -214,8 +231,9 @@ def fitted_exponent(lengths: np.ndarray, seconds: np.ndarray) -> float:
     """
     n, t = np.asarray(lengths, dtype=float), np.asarray(seconds, dtype=float)
     if n.shape != t.shape or n.ndim != 1 or len(n) < 2:
-        raise ValueError(f"lengths and seconds must be 1-D of the same length >= 2, got "
-                         f"{n.shape} and {t.shape}")
+        raise ValueError(
+            f"lengths and seconds must be 1-D of the same length >= 2, got {n.shape} and {t.shape}"
+        )
     if not (np.all(n > 0) and np.all(t > 0) and np.isfinite(t).all()):
         raise ValueError("lengths and seconds must be positive and finite (their logarithms are fitted)")
     return float(np.polyfit(np.log(n), np.log(t), 1)[0])

@@ -5,6 +5,7 @@ agree with :mod:`attnlib.attention` and with
 ``torch.nn.functional.scaled_dot_product_attention`` (the tests check both).
 The score functions are shared with numpy: see :mod:`attnlib.scores`.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -15,16 +16,16 @@ from ._validate import check_finite, check_mask, check_qkv, check_temperature, c
 from .scores import Score, get_score
 
 
-def softmax(scores: torch.Tensor, mask: torch.Tensor | None = None,
-            temperature: float = 1.0) -> torch.Tensor:
+def softmax(scores: torch.Tensor, mask: torch.Tensor | None = None, temperature: float = 1.0) -> torch.Tensor:
     """Stable masked softmax over the last axis; fully masked rows give zeros.
 
     scores (..., T_k) -> weights (..., T_k). See :mod:`attnlib.softmax` for the equation.
     """
     check_tensor("scores", scores)
     if scores.ndim == 0 or scores.shape[-1] == 0:
-        raise ValueError(f"scores must have at least one entry on the last axis, "
-                         f"got shape {tuple(scores.shape)}")
+        raise ValueError(
+            f"scores must have at least one entry on the last axis, got shape {tuple(scores.shape)}"
+        )
     check_finite("scores", scores)
     t = check_temperature(temperature)
     if mask is None:
@@ -42,9 +43,14 @@ def softmax(scores: torch.Tensor, mask: torch.Tensor | None = None,
     return e / torch.where(total > 0, total, torch.ones_like(total))
 
 
-def attention(query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor,
-              mask: torch.Tensor | None = None, score: Score = "scaled_dot",
-              temperature: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+def attention(
+    query: torch.Tensor,
+    keys: torch.Tensor,
+    values: torch.Tensor,
+    mask: torch.Tensor | None = None,
+    score: Score = "scaled_dot",
+    temperature: float = 1.0,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Torch version of :func:`attnlib.attention.attention`; returns ``(context, weights)``.
 
     query (d,) or (..., T_q, d); keys (..., T_k, d); values (..., T_k, d_v).
@@ -60,15 +66,22 @@ def attention(query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor,
     return context, weights
 
 
-def checked_inputs(query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor,
-                   mask: torch.Tensor | None, score: Score, temperature: float) -> Any:
+def checked_inputs(
+    query: torch.Tensor,
+    keys: torch.Tensor,
+    values: torch.Tensor,
+    mask: torch.Tensor | None,
+    score: Score,
+    temperature: float,
+) -> Any:
     """Every check :func:`attention` makes before it computes; returns the score function."""
     for name, x in (("query", query), ("keys", keys), ("values", values)):
         check_tensor(name, x)
     batch = check_qkv(query, keys, values)
     if len({query.dtype, keys.dtype, values.dtype}) != 1:
-        raise TypeError(f"query, keys and values must share a dtype, got "
-                        f"{query.dtype}, {keys.dtype}, {values.dtype}")
+        raise TypeError(
+            f"query, keys and values must share a dtype, got {query.dtype}, {keys.dtype}, {values.dtype}"
+        )
     for name, x in (("query", query), ("keys", keys), ("values", values)):
         check_finite(name, x)
     score_fn = get_score(score)

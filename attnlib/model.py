@@ -14,6 +14,7 @@ translator (:mod:`attnlib.translate`) serve them all::
 Transformer); :meth:`SequenceModel.read_source` turns it into one alignment matrix per
 sentence, the form the chapters plot.
 """
+
 from __future__ import annotations
 
 from typing import Any, NamedTuple
@@ -42,19 +43,20 @@ class SequenceModel(nn.Module):
 
     config: Any
 
-    def forward(self, src: torch.Tensor, src_lengths: torch.Tensor, tgt_in: torch.Tensor,
-                need_weights: bool = True) -> tuple[torch.Tensor, Any]:
+    def forward(
+        self, src: torch.Tensor, src_lengths: torch.Tensor, tgt_in: torch.Tensor, need_weights: bool = True
+    ) -> tuple[torch.Tensor, Any]:
         """Teacher forcing: logits (B, T_out, tgt_vocab) and the model's attention (None with
         ``need_weights=False``, which lets a model skip work nobody reads: training does)."""
         raise NotImplementedError
 
-    def greedy_decode(self, src: torch.Tensor, src_lengths: torch.Tensor, max_len: int
-                      ) -> tuple[torch.Tensor, Any]:
+    def greedy_decode(
+        self, src: torch.Tensor, src_lengths: torch.Tensor, max_len: int
+    ) -> tuple[torch.Tensor, Any]:
         """Feed back the most likely token: tokens (B, max_len) and the model's attention."""
         raise NotImplementedError
 
-    def read_source(self, src: torch.Tensor, src_lengths: torch.Tensor, attention: Any
-                    ) -> SourceReading:
+    def read_source(self, src: torch.Tensor, src_lengths: torch.Tensor, attention: Any) -> SourceReading:
         """The states, the per-step alignment and the contexts behind ``attention``
         (as returned by :meth:`forward` or :meth:`greedy_decode` for the same source)."""
         raise NotImplementedError
@@ -64,25 +66,35 @@ class SequenceModel(nn.Module):
         """Raise a clear error unless src (B, T_in) and src_lengths (B,) are valid ids/lengths."""
         for name, x in (("src", src), ("src_lengths", src_lengths)):
             if not isinstance(x, torch.Tensor) or x.dtype != torch.int64:
-                raise TypeError(f"{name} must be an int64 torch.Tensor, got "
-                                f"{getattr(x, 'dtype', type(x).__name__)}")
+                raise TypeError(
+                    f"{name} must be an int64 torch.Tensor, got {getattr(x, 'dtype', type(x).__name__)}"
+                )
         if src.ndim != 2 or src_lengths.shape != (src.shape[0],):
-            raise ValueError(f"need src (B, T_in) and src_lengths (B,); got src "
-                             f"{tuple(src.shape)}, src_lengths {tuple(src_lengths.shape)}")
+            raise ValueError(
+                f"need src (B, T_in) and src_lengths (B,); got src "
+                f"{tuple(src.shape)}, src_lengths {tuple(src_lengths.shape)}"
+            )
         if len(src_lengths) and (src_lengths.min() < 1 or src_lengths.max() > src.shape[1]):
-            raise ValueError(f"src_lengths must lie in [1, T_in={src.shape[1]}], got "
-                             f"{src_lengths.tolist()}")
+            raise ValueError(f"src_lengths must lie in [1, T_in={src.shape[1]}], got {src_lengths.tolist()}")
         if src.numel() and (src.min() < 0 or src.max() >= self.config.src_vocab):
-            raise ValueError(f"src holds ids outside [0, {self.config.src_vocab}): min "
-                             f"{src.min().item()}, max {src.max().item()}")
+            raise ValueError(
+                f"src holds ids outside [0, {self.config.src_vocab}): min "
+                f"{src.min().item()}, max {src.max().item()}"
+            )
 
     def check_target(self, tgt_in: Any, batch_size: int) -> None:
         """Raise a clear error unless ``tgt_in`` is a (B, T_out) int64 tensor of target ids."""
-        if not isinstance(tgt_in, torch.Tensor) or tgt_in.dtype != torch.int64 \
-                or tgt_in.ndim != 2 or len(tgt_in) != batch_size:
-            raise ValueError(f"tgt_in must be an int64 (B, T_out) tensor with B={batch_size}, "
-                             f"got {getattr(tgt_in, 'dtype', type(tgt_in).__name__)} "
-                             f"{tuple(getattr(tgt_in, 'shape', ()))}")
+        if (
+            not isinstance(tgt_in, torch.Tensor)
+            or tgt_in.dtype != torch.int64
+            or tgt_in.ndim != 2
+            or len(tgt_in) != batch_size
+        ):
+            raise ValueError(
+                f"tgt_in must be an int64 (B, T_out) tensor with B={batch_size}, "
+                f"got {getattr(tgt_in, 'dtype', type(tgt_in).__name__)} "
+                f"{tuple(getattr(tgt_in, 'shape', ()))}"
+            )
         if tgt_in.numel() and (tgt_in.min() < 0 or tgt_in.max() >= self.config.tgt_vocab):
             raise ValueError(f"tgt_in holds ids outside [0, {self.config.tgt_vocab})")
 

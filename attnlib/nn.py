@@ -12,6 +12,7 @@ One query per sequence: ``query (B, d_q)``, ``keys (B, T, d_k)``, ``mask (B, T)`
 The keys are also the values, as in an RNN encoder–decoder, where both are the
 encoder states :math:`h_j`.
 """
+
 from __future__ import annotations
 
 import torch
@@ -26,14 +27,20 @@ def _check_query_keys(query: torch.Tensor, keys: torch.Tensor, d_q: int, d_k: in
     check_tensor("query", query)
     check_tensor("keys", keys)
     if query.ndim != 2 or keys.ndim != 3:
-        raise ValueError(f"attention needs query (B, d_q) and keys (B, T, d_k); got query "
-                         f"{tuple(query.shape)}, keys {tuple(keys.shape)}")
+        raise ValueError(
+            f"attention needs query (B, d_q) and keys (B, T, d_k); got query "
+            f"{tuple(query.shape)}, keys {tuple(keys.shape)}"
+        )
     if query.shape[0] != keys.shape[0]:
-        raise ValueError(f"query and keys must have the same batch size B: query "
-                         f"{tuple(query.shape)}, keys {tuple(keys.shape)}")
+        raise ValueError(
+            f"query and keys must have the same batch size B: query "
+            f"{tuple(query.shape)}, keys {tuple(keys.shape)}"
+        )
     if query.shape[1] != d_q or keys.shape[2] != d_k:
-        raise ValueError(f"this attention expects query width {d_q} and key width {d_k}; got "
-                         f"query {tuple(query.shape)}, keys {tuple(keys.shape)}")
+        raise ValueError(
+            f"this attention expects query width {d_q} and key width {d_k}; got "
+            f"query {tuple(query.shape)}, keys {tuple(keys.shape)}"
+        )
 
 
 class Attention(nn.Module):
@@ -56,8 +63,13 @@ class Attention(nn.Module):
         """Hook: query (B, d_q), projected keys (B, T, ·) -> scores (B, T)."""
         raise NotImplementedError
 
-    def forward(self, query: torch.Tensor, keys: torch.Tensor, mask: torch.Tensor | None = None,
-                projected_keys: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self,
+        query: torch.Tensor,
+        keys: torch.Tensor,
+        mask: torch.Tensor | None = None,
+        projected_keys: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Return ``(context (B, d_k), weights (B, T))``; masked keys get weight exactly 0.
 
         Pass ``projected_keys = self.project_keys(keys)`` to reuse it across decoder steps.

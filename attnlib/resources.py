@@ -10,6 +10,7 @@ from a source checkout, an editable install and an installed wheel alike::
 
 Set ``ATTNLIB_DATA`` to a folder with the same layout to read the files from there instead.
 """
+
 from __future__ import annotations
 
 import importlib.util

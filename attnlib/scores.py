@@ -15,10 +15,12 @@ only use ``@``, ``swapaxes``, ``tanh`` and ``sum``, which the two libraries shar
 ``General`` and ``Additive`` have learned parameters, so they are small frozen
 dataclasses that hold them; pass an instance as ``score=`` to ``attention``.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Union
+from typing import Any
 
 import numpy as np
 
@@ -29,8 +31,10 @@ ScoreFn = Callable[[Any, Any], Any]
 
 def _same_width(name: str, q: Any, k: Any) -> None:
     if q.shape[-1] != k.shape[-1]:
-        raise ValueError(f"score '{name}' needs query and keys of the same width d: "
-                         f"query has shape {tuple(q.shape)}, keys {tuple(k.shape)}")
+        raise ValueError(
+            f"score '{name}' needs query and keys of the same width d: "
+            f"query has shape {tuple(q.shape)}, keys {tuple(k.shape)}"
+        )
 
 
 def _sum_last(x: Any) -> Any:
@@ -46,6 +50,7 @@ def _like(param: np.ndarray, x: Any) -> Any:
     """Return a parameter in the backend and dtype of ``x``."""
     if is_torch(x):
         import torch
+
         return torch.as_tensor(param, dtype=x.dtype, device=x.device)
     return param.astype(x.dtype, copy=False)
 
@@ -104,9 +109,11 @@ class General:
     def __call__(self, q: Any, k: Any) -> Any:
         d_q, d_k = self.W.shape
         if q.shape[-1] != d_q or k.shape[-1] != d_k:
-            raise ValueError(f"General score with W of shape {self.W.shape} needs query width "
-                             f"{d_q} and key width {d_k}; got query {tuple(q.shape)}, "
-                             f"keys {tuple(k.shape)}")
+            raise ValueError(
+                f"General score with W of shape {self.W.shape} needs query width "
+                f"{d_q} and key width {d_k}; got query {tuple(q.shape)}, "
+                f"keys {tuple(k.shape)}"
+            )
         return (q @ _like(self.W, q)) @ k.swapaxes(-1, -2)  # (..., T_q, d_k) @ (..., d_k, T_k)
 
 
@@ -130,26 +137,32 @@ class Additive:
             check_finite(f"Additive.{name}", arr)
             object.__setattr__(self, name, arr)
         if self.W_q.ndim != 2 or self.W_k.ndim != 2 or self.v.ndim != 1:
-            raise ValueError(f"Additive needs W_q (h, d_q), W_k (h, d_k), v (h,); got shapes "
-                             f"{self.W_q.shape}, {self.W_k.shape}, {self.v.shape}")
+            raise ValueError(
+                f"Additive needs W_q (h, d_q), W_k (h, d_k), v (h,); got shapes "
+                f"{self.W_q.shape}, {self.W_k.shape}, {self.v.shape}"
+            )
         h = self.v.shape[0]
         if self.W_q.shape[0] != h or self.W_k.shape[0] != h:
-            raise ValueError(f"Additive's hidden sizes disagree: W_q {self.W_q.shape}, "
-                             f"W_k {self.W_k.shape}, v {self.v.shape} (all must share h)")
+            raise ValueError(
+                f"Additive's hidden sizes disagree: W_q {self.W_q.shape}, "
+                f"W_k {self.W_k.shape}, v {self.v.shape} (all must share h)"
+            )
 
     def __call__(self, q: Any, k: Any) -> Any:
         d_q, d_k = self.W_q.shape[1], self.W_k.shape[1]
         if q.shape[-1] != d_q or k.shape[-1] != d_k:
-            raise ValueError(f"Additive score expects query width {d_q} and key width {d_k} "
-                             f"(from W_q {self.W_q.shape}, W_k {self.W_k.shape}); got query "
-                             f"{tuple(q.shape)}, keys {tuple(k.shape)}")
+            raise ValueError(
+                f"Additive score expects query width {d_q} and key width {d_k} "
+                f"(from W_q {self.W_q.shape}, W_k {self.W_k.shape}); got query "
+                f"{tuple(q.shape)}, keys {tuple(k.shape)}"
+            )
         hq = q @ _like(self.W_q, q).swapaxes(0, 1)  # (..., T_q, h)
         hk = k @ _like(self.W_k, k).swapaxes(0, 1)  # (..., T_k, h)
         hidden = _tanh(hq[..., :, None, :] + hk[..., None, :, :])  # (..., T_q, T_k, h)
         return hidden @ _like(self.v, q)  # (..., T_q, T_k)
 
 
-Score = Union[str, ScoreFn]
+Score = str | ScoreFn
 
 SCORES: dict[str, ScoreFn] = {"dot": dot, "scaled_dot": scaled_dot, "cosine": cosine}
 """The score functions that need no parameters, by name."""
@@ -169,7 +182,9 @@ def get_score(score: Score) -> ScoreFn:
         return SCORES[score]
     if score in ("general", "additive"):
         cls = "General(W)" if score == "general" else "Additive(W_q, W_k, v)"
-        raise ValueError(f"score '{score}' has learned parameters: pass an instance, "
-                         f"e.g. score=attnlib.scores.{cls}")
-    raise ValueError(f"unknown score {score!r}; choose one of {sorted(SCORES)} "
-                     "or pass General(W) / Additive(W_q, W_k, v)")
+        raise ValueError(
+            f"score '{score}' has learned parameters: pass an instance, e.g. score=attnlib.scores.{cls}"
+        )
+    raise ValueError(
+        f"unknown score {score!r}; choose one of {sorted(SCORES)} or pass General(W) / Additive(W_q, W_k, v)"
+    )

@@ -20,6 +20,7 @@ One decoder step, for both:
 Padding never reaches the encoder's final state: the encoder runs on packed
 sequences, and attention gives padded positions weight exactly 0.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -79,8 +80,7 @@ class Encoder(nn.Module):
         super().__init__()
         self.embedding = nn.Embedding(config.src_vocab, config.embed, padding_idx=config.pad_id)
         self.dropout = nn.Dropout(config.dropout)
-        self.gru = nn.GRU(config.embed, config.hidden, batch_first=True,
-                          bidirectional=config.bidirectional)
+        self.gru = nn.GRU(config.embed, config.hidden, batch_first=True, bidirectional=config.bidirectional)
 
     def forward(self, src: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Return states (B, T_in, enc) and the final state (B, enc)."""
@@ -126,8 +126,9 @@ class Seq2Seq(SequenceModel):
         s0 = torch.tanh(self.bridge(final))  # (B, hidden)
         return Memory(states, final, mask, self.project(states)), s0
 
-    def step(self, y_prev: torch.Tensor, state: torch.Tensor, memory: Memory
-             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    def step(
+        self, y_prev: torch.Tensor, state: torch.Tensor, memory: Memory
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """One decoder step: y_{t-1} (B,), s_{t-1} (B, hidden) -> logits (B, V), s_t, weights."""
         e = self.dropout(self.embedding(y_prev))  # (B, embed)
         context, weights = self.attend(state, memory)  # (B, enc), (B, T_in) or None
@@ -135,8 +136,9 @@ class Seq2Seq(SequenceModel):
         features = torch.cat([state, context, e], dim=-1)  # (B, hidden + enc + embed)
         return self.out(self.dropout(features)), state, weights
 
-    def forward(self, src: torch.Tensor, src_lengths: torch.Tensor, tgt_in: torch.Tensor,
-                need_weights: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def forward(
+        self, src: torch.Tensor, src_lengths: torch.Tensor, tgt_in: torch.Tensor, need_weights: bool = True
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Teacher forcing: logits (B, T_out, V) and weights (B, T_out, T_in) or None
         (always None without attention, or with ``need_weights=False``)."""
         memory, state = self.encode(src, src_lengths)
@@ -150,8 +152,9 @@ class Seq2Seq(SequenceModel):
         return logits, _stack_weights(weights) if need_weights else None
 
     @torch.no_grad()
-    def greedy_decode(self, src: torch.Tensor, src_lengths: torch.Tensor, max_len: int
-                      ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def greedy_decode(
+        self, src: torch.Tensor, src_lengths: torch.Tensor, max_len: int
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Feed back the most likely token; return tokens (B, max_len) and weights or None.
 
         After a sequence's first EOS its tokens are PAD and its weights are 0.
@@ -172,8 +175,9 @@ class Seq2Seq(SequenceModel):
         return tokens.masked_fill(after_eos, self.config.pad_id), weights
 
     @torch.no_grad()
-    def read_source(self, src: torch.Tensor, src_lengths: torch.Tensor,
-                    attention: torch.Tensor | None) -> SourceReading:
+    def read_source(
+        self, src: torch.Tensor, src_lengths: torch.Tensor, attention: torch.Tensor | None
+    ) -> SourceReading:
         """The encoder states, the weights (B, T_out, T_in) or None, and each step's context:
         the weighted average of the states, or the one vector c at every step without attention."""
         memory, _ = self.encode(src, src_lengths)
@@ -200,8 +204,7 @@ class AttentionSeq2Seq(Seq2Seq):
 
     def __init__(self, config: Seq2SeqConfig) -> None:
         super().__init__(config)
-        self.attention = AdditiveAttention(config.hidden, config.encoder_size,
-                                           config.attention_hidden)
+        self.attention = AdditiveAttention(config.hidden, config.encoder_size, config.attention_hidden)
 
     def project(self, states: torch.Tensor) -> torch.Tensor:
         return self.attention.project_keys(states)  # (B, T_in, attention_hidden), once per source

@@ -11,6 +11,7 @@ and the HTML book (myst-nb) all highlight it in their own theme, light or dark, 
 console prints the code. Readers of the notebook and of the book therefore see exactly the
 code that runs, never a copy that could drift from it.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -44,15 +45,16 @@ def show_source(obj: object) -> Listing:
     target = inspect.unwrap(obj) if callable(obj) else obj
     module = inspect.getmodule(target)
     if module is None or not (module.__name__ == "attnlib" or module.__name__.startswith("attnlib.")):
-        raise TypeError(f"show_source shows attnlib's own functions and classes; got "
-                        f"{getattr(obj, '__qualname__', type(obj).__name__)!r} from "
-                        f"{getattr(module, '__name__', 'nowhere')}")
+        raise TypeError(
+            f"show_source shows attnlib's own functions and classes; got "
+            f"{getattr(obj, '__qualname__', type(obj).__name__)!r} from "
+            f"{getattr(module, '__name__', 'nowhere')}"
+        )
     try:
         code = inspect.getsource(target)
     except (OSError, TypeError) as err:
         raise TypeError(f"no source to show for {obj!r}: {err}") from None
     file = Path(inspect.getsourcefile(target) or "").resolve()
-    path = f"attnlib/{file.relative_to(PACKAGE).as_posix()}" if file.is_relative_to(PACKAGE) \
-        else file.name
+    path = f"attnlib/{file.relative_to(PACKAGE).as_posix()}" if file.is_relative_to(PACKAGE) else file.name
     name = f"{module.__name__}.{getattr(target, '__qualname__', '')}".rstrip(".")
     return Listing(textwrap.dedent(code).rstrip("\n"), name, path)

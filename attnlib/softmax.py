@@ -2,7 +2,8 @@ r"""Step 2 of the recipe: turn scores into weights that sum to 1.
 
 .. math::
 
-    \alpha_{ij} = \frac{m_{ij}\, \exp\big((e_{ij} - \hat e_i)/\tau\big)}{\sum_{j'} m_{ij'}\, \exp\big((e_{ij'} - \hat e_i)/\tau\big)}
+    \alpha_{ij} = \frac{m_{ij}\, \exp\big((e_{ij} - \hat e_i)/\tau\big)}
+                       {\sum_{j'} m_{ij'}\, \exp\big((e_{ij'} - \hat e_i)/\tau\big)}
 
 * Subtracting the row's largest allowed score, :math:`\hat e_i = \max_{j:\,m_{ij}} e_{ij}`, changes
   nothing mathematically (it cancels) but keeps :math:`\exp` from overflowing: the largest
@@ -16,6 +17,7 @@ would compute 0/0 = NaN there; ``attnlib`` returns weights of exactly 0 instead,
 the context vector of that row is the zero vector. This is what padding needs: a
 fully padded query contributes nothing and never poisons a batch with NaN.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -24,6 +24,7 @@ Every attention layer returns its weights, per head, so every layer can be plott
 Shapes: ``B`` batch, ``T`` positions (``T_q`` queries, ``T_k`` keys), ``h`` heads,
 ``d_model`` token width, ``d_k = d_model / h`` per-head width.
 """
+
 from __future__ import annotations
 
 import math
@@ -42,6 +43,7 @@ ACTIVATIONS = ("relu", "gelu")
 
 
 # -- configuration ----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class BlockConfig:
@@ -68,8 +70,10 @@ def _check_block_config(c: BlockConfig) -> None:
     for name in ("d_model", "heads", "d_ff"):
         check_int(name, getattr(c, name), low=1)
     if c.d_model % c.heads:
-        raise ValueError(f"d_model={c.d_model} must be divisible by heads={c.heads} "
-                         f"(each head gets d_k = d_model / heads dimensions)")
+        raise ValueError(
+            f"d_model={c.d_model} must be divisible by heads={c.heads} "
+            f"(each head gets d_k = d_model / heads dimensions)"
+        )
     check_dropout(c.dropout)
     if not isinstance(c.norm_first, bool):
         raise TypeError(f"norm_first must be a bool, got {type(c.norm_first).__name__}")
@@ -103,18 +107,20 @@ class TransformerConfig:
     @property
     def block(self) -> BlockConfig:
         """The configuration every block of this model shares."""
-        return BlockConfig(self.d_model, self.heads, self.d_ff, self.dropout,
-                           self.norm_first, self.activation)
+        return BlockConfig(
+            self.d_model, self.heads, self.d_ff, self.dropout, self.norm_first, self.activation
+        )
 
 
 def _check_transformer_config(c: TransformerConfig) -> None:
     for name in ("src_vocab", "tgt_vocab", "layers", "max_len"):
         check_int(name, getattr(c, name), low=1)
     check_token_ids(c)
-    c.block  # checks d_model, heads, d_ff, dropout, norm_first, activation
+    _check_block_config(c.block)  # d_model, heads, d_ff, dropout, norm_first, activation
 
 
 # -- positions and masks ----------------------------------------------------------------------
+
 
 def sinusoidal_encoding(max_len: int, d_model: int) -> torch.Tensor:
     r"""The paper's fixed positional encoding, a ``(max_len, d_model)`` table.
@@ -131,8 +137,7 @@ def sinusoidal_encoding(max_len: int, d_model: int) -> torch.Tensor:
     check_int("max_len", max_len, low=1)
     check_int("d_model", d_model, low=2)
     if d_model % 2:
-        raise ValueError(f"d_model must be even (sines and cosines come in "
-                         f"pairs), got {d_model}")
+        raise ValueError(f"d_model must be even (sines and cosines come in pairs), got {d_model}")
     f64 = torch.float64
     position = torch.arange(max_len, dtype=f64)[:, None]  # (max_len, 1)
     two_i = torch.arange(0, d_model, 2, dtype=f64)  # (d_model/2,)
@@ -154,9 +159,11 @@ class PositionalEncoding(nn.Module):
         """x + PE[:T]: (B, T, d_model) -> (B, T, d_model)."""
         check_tensor("x", x)
         T, width = x.shape[-2], x.shape[-1]
-        if width != self.table.shape[1] or T > self.table.shape[0]:
-            raise ValueError(f"x of shape {tuple(x.shape)} needs width {self.table.shape[1]} and at "
-                             f"most {self.table.shape[0]} positions (the table's max_len)")
+        if width != self.table.shape[1] or self.table.shape[0] < T:
+            raise ValueError(
+                f"x of shape {tuple(x.shape)} needs width {self.table.shape[1]} and at "
+                f"most {self.table.shape[0]} positions (the table's max_len)"
+            )
         return x + self.table[:T].to(x.dtype)  # (B, T, d_model) + (T, d_model)
 
 
@@ -166,9 +173,11 @@ def padding_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
     The middle axis broadcasts over the queries: no query may look at padding.
     """
     if not isinstance(lengths, torch.Tensor) or lengths.ndim != 1 or lengths.dtype.is_floating_point:
-        raise TypeError(f"lengths must be a 1-D integer tensor (B,), got "
-                        f"{getattr(lengths, 'dtype', type(lengths).__name__)} "
-                        f"{tuple(getattr(lengths, 'shape', ()))}")
+        raise TypeError(
+            f"lengths must be a 1-D integer tensor (B,), got "
+            f"{getattr(lengths, 'dtype', type(lengths).__name__)} "
+            f"{tuple(getattr(lengths, 'shape', ()))}"
+        )
     check_int("T", T, low=1)
     if len(lengths) and (lengths.min() < 0 or lengths.max() > T):
         raise ValueError(f"lengths must lie in [0, T={T}], got {lengths.tolist()}")
@@ -182,6 +191,7 @@ def causal_mask(T: int, device: torch.device | str | None = None) -> torch.Tenso
 
 
 # -- attention --------------------------------------------------------------------------------
+
 
 class SelfAttention(nn.Module):
     r"""One head of self-attention: every position is a query, key and value.
@@ -203,8 +213,7 @@ class SelfAttention(nn.Module):
         self.W_k = nn.Linear(d_model, d_k, bias=False)
         self.W_v = nn.Linear(d_model, d_k, bias=False)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None
-                ) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Return ``(context (B, T, d_k), weights (B, T, T))``."""
         check_tensor("x", x)
         q, k, v = self.W_q(x), self.W_k(x), self.W_v(x)  # (B, T, d_k) each
@@ -258,9 +267,14 @@ class MultiHeadAttention(nn.Module):
         k = self.split_heads(self.W_k(key))  # (B, h, T_k, d_k)
         return scaled_dot(q, k)  # q k^T / sqrt(d_k): (B, h, T_q, T_k)
 
-    def forward(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
-                mask: torch.Tensor | None = None, need_weights: bool = True
-                ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def forward(
+        self,
+        query: torch.Tensor,
+        key: torch.Tensor,
+        value: torch.Tensor,
+        mask: torch.Tensor | None = None,
+        need_weights: bool = True,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Return ``(output (B, T_q, d_model), weights (B, h, T_q, T_k))``.
 
         ``need_weights=False`` computes the same output with torch's fused kernel
@@ -275,8 +289,9 @@ class MultiHeadAttention(nn.Module):
         context = self.dropout(weights) @ v  # 3. (B, h, T_q, d_k)
         return self.W_o(self.merge_heads(context)), weights  # (B, T_q, d_model)
 
-    def fused(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
-              mask: torch.Tensor | None) -> torch.Tensor:
+    def fused(
+        self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, mask: torch.Tensor | None
+    ) -> torch.Tensor:
         """The same three steps in ``torch.nn.functional.scaled_dot_product_attention``, which
         never stores the weights: output (B, T_q, d_model). ``mask`` is (B, 1, T_q, T_k) or None."""
         q = self.split_heads(self.W_q(query))  # (B, h, T_q, d_k)
@@ -286,8 +301,9 @@ class MultiHeadAttention(nn.Module):
         context = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
         return self.W_o(self.merge_heads(context))  # (B, h, T_q, d_k) -> (B, T_q, d_model)
 
-    def checked_mask(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
-                     mask: torch.Tensor | None) -> torch.Tensor | None:
+    def checked_mask(
+        self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, mask: torch.Tensor | None
+    ) -> torch.Tensor | None:
         """Check the inputs' shapes and the mask; the mask with a heads axis, or None.
 
         mask broadcastable to (B, T_q, T_k) -> (B, 1, T_q, T_k).
@@ -296,21 +312,27 @@ class MultiHeadAttention(nn.Module):
         return None if mask is None else _check_mask(mask, query, key).unsqueeze(-3)
 
     @classmethod
-    def from_torch(cls, mha: nn.MultiheadAttention) -> "MultiHeadAttention":
+    def from_torch(cls, mha: nn.MultiheadAttention) -> MultiHeadAttention:
         """A copy of torch's ``nn.MultiheadAttention`` (same weights, dtype and dropout)."""
         if not isinstance(mha, nn.MultiheadAttention):
             raise TypeError(f"mha must be a torch.nn.MultiheadAttention, got {type(mha).__name__}")
-        if not mha._qkv_same_embed_dim or mha.in_proj_bias is None or mha.bias_k is not None \
-                or mha.add_zero_attn:
-            raise ValueError("only the plain layout is supported: kdim = vdim = embed_dim, "
-                             "bias=True, add_bias_kv=False, add_zero_attn=False")
+        if (
+            not mha._qkv_same_embed_dim
+            or mha.in_proj_bias is None
+            or mha.bias_k is not None
+            or mha.add_zero_attn
+        ):
+            raise ValueError(
+                "only the plain layout is supported: kdim = vdim = embed_dim, "
+                "bias=True, add_bias_kv=False, add_zero_attn=False"
+            )
         weight = mha.in_proj_weight
         ours = cls(mha.embed_dim, mha.num_heads, mha.dropout).to(weight.dtype)
         d = mha.embed_dim
         with torch.no_grad():
             for i, layer in enumerate((ours.W_q, ours.W_k, ours.W_v)):  # in_proj stacks q, k, v rows
-                layer.weight.copy_(weight[i * d:(i + 1) * d])
-                layer.bias.copy_(mha.in_proj_bias[i * d:(i + 1) * d])
+                layer.weight.copy_(weight[i * d : (i + 1) * d])
+                layer.bias.copy_(mha.in_proj_bias[i * d : (i + 1) * d])
             ours.W_o.weight.copy_(mha.out_proj.weight)
             ours.W_o.bias.copy_(mha.out_proj.bias)
         return ours
@@ -323,23 +345,30 @@ def _check_qkv(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, d_mo
         if x.ndim != 3 or x.shape[-1] != d_model:
             raise ValueError(f"{name} must be (B, T, d_model={d_model}), got {tuple(x.shape)}")
     if key.shape != value.shape or query.shape[0] != key.shape[0]:
-        raise ValueError(f"need query (B, T_q, d), key and value (B, T_k, d) with one B; got query "
-                         f"{tuple(query.shape)}, key {tuple(key.shape)}, value {tuple(value.shape)}")
+        raise ValueError(
+            f"need query (B, T_q, d), key and value (B, T_k, d) with one B; got query "
+            f"{tuple(query.shape)}, key {tuple(key.shape)}, value {tuple(value.shape)}"
+        )
 
 
 def _check_mask(mask: torch.Tensor, query: torch.Tensor, key: torch.Tensor) -> torch.Tensor:
     """Return ``mask`` if it is a bool tensor of 2 or 3 dims ending in (T_q or 1, T_k)."""
     T_q, T_k = query.shape[1], key.shape[1]
     if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
-        raise TypeError(f"mask must be a bool torch.Tensor (True = may attend), got "
-                        f"{getattr(mask, 'dtype', type(mask).__name__)}")
+        raise TypeError(
+            f"mask must be a bool torch.Tensor (True = may attend), got "
+            f"{getattr(mask, 'dtype', type(mask).__name__)}"
+        )
     if mask.ndim not in (2, 3) or mask.shape[-1] != T_k or mask.shape[-2] not in (1, T_q):
-        raise ValueError(f"mask must broadcast to (B, T_q, T_k) = (B, {T_q}, {T_k}) from (T_q, T_k), "
-                         f"(B, T_q, T_k) or (B, 1, T_k); got {tuple(mask.shape)}")
+        raise ValueError(
+            f"mask must broadcast to (B, T_q, T_k) = (B, {T_q}, {T_k}) from (T_q, T_k), "
+            f"(B, T_q, T_k) or (B, 1, T_k); got {tuple(mask.shape)}"
+        )
     return mask
 
 
 # -- blocks -----------------------------------------------------------------------------------
+
 
 class FeedForward(nn.Module):
     """The position-wise network, max(0, x W_1 + b_1) W_2 + b_2: (B, T, d_model) -> (B, T, d_model)."""
@@ -359,7 +388,7 @@ class FeedForward(nn.Module):
 class _Sublayer(nn.Module):
     """A residual connection around ``f``, with LayerNorm before or after::
 
-        pre-norm:  x + dropout(f(LN(x)))     post-norm:  LN(x + dropout(f(x)))
+    pre-norm:  x + dropout(f(LN(x)))     post-norm:  LN(x + dropout(f(x)))
     """
 
     def __init__(self, config: BlockConfig) -> None:
@@ -397,8 +426,9 @@ class EncoderBlock(nn.Module):
         self.attention = MultiHeadAttention(config.d_model, config.heads, config.dropout)
         self.sub1, self.ff, self.sub2 = _Sublayer(config), FeedForward(config), _Sublayer(config)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None, need_weights: bool = True
-                ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor | None = None, need_weights: bool = True
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Return ``(x (B, T, d_model), weights (B, h, T, T) or None)``."""
         a = self.sub1.input(x)  # (B, T, d_model)
         attended, weights = self.attention(a, a, a, mask, need_weights)  # all see all
@@ -412,21 +442,30 @@ class EncoderBlock(nn.Module):
         return self.attention.scores(a, a)
 
     @classmethod
-    def from_torch(cls, layer: nn.TransformerEncoderLayer) -> "EncoderBlock":
+    def from_torch(cls, layer: nn.TransformerEncoderLayer) -> EncoderBlock:
         """A copy of torch's ``nn.TransformerEncoderLayer`` (same weights, norm placement, dtype)."""
         if not isinstance(layer, nn.TransformerEncoderLayer):
             raise TypeError(f"layer must be a torch.nn.TransformerEncoderLayer, got {type(layer).__name__}")
         kind = {1: "relu", 2: "gelu"}.get(getattr(layer, "activation_relu_or_gelu", 0))
         if kind is None:
             raise ValueError("only relu and gelu activations are supported")
-        config = BlockConfig(d_model=layer.linear1.in_features, heads=layer.self_attn.num_heads,
-                             d_ff=layer.linear1.out_features, dropout=float(layer.dropout.p),
-                             norm_first=bool(layer.norm_first), activation=kind,
-                             layer_norm_eps=float(layer.norm1.eps))
+        config = BlockConfig(
+            d_model=layer.linear1.in_features,
+            heads=layer.self_attn.num_heads,
+            d_ff=layer.linear1.out_features,
+            dropout=float(layer.dropout.p),
+            norm_first=bool(layer.norm_first),
+            activation=kind,
+            layer_norm_eps=float(layer.norm1.eps),
+        )
         ours = cls(config).to(layer.linear1.weight.dtype)
         ours.attention = MultiHeadAttention.from_torch(layer.self_attn)
-        pairs = ((ours.ff.linear1, layer.linear1), (ours.ff.linear2, layer.linear2),
-                 (ours.sub1.norm, layer.norm1), (ours.sub2.norm, layer.norm2))
+        pairs = (
+            (ours.ff.linear1, layer.linear1),
+            (ours.ff.linear2, layer.linear2),
+            (ours.sub1.norm, layer.norm1),
+            (ours.sub2.norm, layer.norm2),
+        )
         with torch.no_grad():
             for mine, theirs in pairs:
                 mine.weight.copy_(theirs.weight)
@@ -450,10 +489,14 @@ class DecoderBlock(nn.Module):
         self.sub1, self.sub2, self.sub3 = _Sublayer(config), _Sublayer(config), _Sublayer(config)
         self.ff = FeedForward(config)
 
-    def forward(self, y: torch.Tensor, memory: torch.Tensor,
-                self_mask: torch.Tensor | None = None,
-                memory_mask: torch.Tensor | None = None, need_weights: bool = True
-                ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    def forward(
+        self,
+        y: torch.Tensor,
+        memory: torch.Tensor,
+        self_mask: torch.Tensor | None = None,
+        memory_mask: torch.Tensor | None = None,
+        need_weights: bool = True,
+    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
         """Return ``(y, self-attention weights, cross-attention weights)`` (None, None: not needed)."""
         a = self.sub1.input(y)  # (B, T_out, d_model)
         attended, self_w = self.self_attention(a, a, a, self_mask, need_weights)  # causal
@@ -467,6 +510,7 @@ class DecoderBlock(nn.Module):
 
 # -- the encoder–decoder ----------------------------------------------------------------------
 
+
 class Embedding(nn.Module):
     """Token embedding times sqrt(d_model), plus positions: ids (B, T) -> (B, T, d_model).
 
@@ -479,7 +523,7 @@ class Embedding(nn.Module):
         super().__init__()
         self.tokens = nn.Embedding(vocab, config.d_model, padding_idx=config.pad_id)
         with torch.no_grad():
-            nn.init.normal_(self.tokens.weight, std=config.d_model ** -0.5)
+            nn.init.normal_(self.tokens.weight, std=config.d_model**-0.5)
             self.tokens.weight[config.pad_id].zero_()
         self.positions = PositionalEncoding(config.d_model, config.max_len)
         self.dropout = nn.Dropout(config.dropout)
@@ -492,13 +536,16 @@ class Embedding(nn.Module):
 
 def _check_ids(name: str, ids: object, vocab: int, max_len: int) -> None:
     if not isinstance(ids, torch.Tensor) or ids.dtype != torch.int64 or ids.ndim != 2:
-        raise TypeError(f"{name} must be an int64 tensor (B, T), got "
-                        f"{getattr(ids, 'dtype', type(ids).__name__)} {tuple(getattr(ids, 'shape', ()))}")
+        raise TypeError(
+            f"{name} must be an int64 tensor (B, T), got "
+            f"{getattr(ids, 'dtype', type(ids).__name__)} {tuple(getattr(ids, 'shape', ()))}"
+        )
     if ids.shape[1] > max_len or ids.shape[1] == 0:
         raise ValueError(f"{name} has {ids.shape[1]} positions; this model takes 1 to max_len={max_len}")
     if ids.numel() and (ids.min() < 0 or ids.max() >= vocab):
-        raise ValueError(f"{name} holds ids outside [0, {vocab}): min {ids.min().item()}, "
-                         f"max {ids.max().item()}")
+        raise ValueError(
+            f"{name} holds ids outside [0, {vocab}): min {ids.min().item()}, max {ids.max().item()}"
+        )
 
 
 class Encoder(nn.Module):
@@ -514,8 +561,9 @@ class Encoder(nn.Module):
         self.blocks = nn.ModuleList(EncoderBlock(config.block) for _ in range(config.layers))
         self.norm = nn.LayerNorm(config.d_model) if config.norm_first else nn.Identity()
 
-    def forward(self, src: torch.Tensor, src_lengths: torch.Tensor, need_weights: bool = True
-                ) -> tuple[torch.Tensor, list[torch.Tensor | None]]:
+    def forward(
+        self, src: torch.Tensor, src_lengths: torch.Tensor, need_weights: bool = True
+    ) -> tuple[torch.Tensor, list[torch.Tensor | None]]:
         """Return ``(memory (B, T_in, d_model), weights per layer)``."""
         _check_ids("src", src, self.config.src_vocab, self.config.max_len)
         x, mask = self.embedding(src), padding_mask(src_lengths, src.shape[1])  # (B, T, d), (B, 1, T)
@@ -555,9 +603,9 @@ class Decoder(nn.Module):
         self.norm = nn.LayerNorm(config.d_model) if config.norm_first else nn.Identity()
         self.out = nn.Linear(config.d_model, config.tgt_vocab)
 
-    def forward(self, tgt_in: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor,
-                need_weights: bool = True
-                ) -> tuple[torch.Tensor, list[torch.Tensor | None], list[torch.Tensor | None]]:
+    def forward(
+        self, tgt_in: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor, need_weights: bool = True
+    ) -> tuple[torch.Tensor, list[torch.Tensor | None], list[torch.Tensor | None]]:
         """Return ``(logits, self-attention weights, cross-attention weights)``."""
         _check_ids("tgt_in", tgt_in, self.config.tgt_vocab, self.config.max_len)
         y = self.embedding(tgt_in)  # (B, T_out, d_model)
@@ -595,15 +643,17 @@ class Transformer(SequenceModel):
         self.encoder = Encoder(config)
         self.decoder = Decoder(config)
 
-    def encode(self, src: torch.Tensor, src_lengths: torch.Tensor, need_weights: bool = True
-               ) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor | None]]:
+    def encode(
+        self, src: torch.Tensor, src_lengths: torch.Tensor, need_weights: bool = True
+    ) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor | None]]:
         """memory (B, T_in, d_model), its mask (B, 1, T_in), encoder weights per layer."""
         self.check_batch(src, src_lengths)
         memory, weights = self.encoder(src, src_lengths, need_weights)
         return memory, padding_mask(src_lengths, src.shape[1]), weights
 
-    def forward(self, src: torch.Tensor, src_lengths: torch.Tensor, tgt_in: torch.Tensor,
-                need_weights: bool = True) -> tuple[torch.Tensor, AttentionMaps | None]:
+    def forward(
+        self, src: torch.Tensor, src_lengths: torch.Tensor, tgt_in: torch.Tensor, need_weights: bool = True
+    ) -> tuple[torch.Tensor, AttentionMaps | None]:
         """Teacher forcing: logits (B, T_out, tgt_vocab) and every layer's attention weights
         (None with ``need_weights=False``: torch's fused attention kernel, for training)."""
         memory, memory_mask, enc_w = self.encode(src, src_lengths, need_weights)
@@ -614,8 +664,9 @@ class Transformer(SequenceModel):
         return logits, AttentionMaps(enc_w, self_w, cross_w)
 
     @torch.no_grad()
-    def greedy_decode(self, src: torch.Tensor, src_lengths: torch.Tensor, max_len: int
-                      ) -> tuple[torch.Tensor, AttentionMaps]:
+    def greedy_decode(
+        self, src: torch.Tensor, src_lengths: torch.Tensor, max_len: int
+    ) -> tuple[torch.Tensor, AttentionMaps]:
         """Feed back the most likely token; tokens (B, max_len), PAD after each sequence's first EOS.
 
         The encoder runs once; the decoder re-reads the whole prefix at every step (no cache:
@@ -632,15 +683,18 @@ class Transformer(SequenceModel):
         return tokens, AttentionMaps(enc_w, self_w, cross_w)
 
     @torch.no_grad()
-    def read_source(self, src: torch.Tensor, src_lengths: torch.Tensor,
-                    attention: AttentionMaps) -> SourceReading:
+    def read_source(
+        self, src: torch.Tensor, src_lengths: torch.Tensor, attention: AttentionMaps
+    ) -> SourceReading:
         """The encoder's memory (the states), and as one alignment per sentence the **last
         decoder layer's cross-attention averaged over its heads**, (B, T_out, T_in); the
         contexts are that average's weighted sums of the memory (each head really reads its
         own projection of it)."""
         if not isinstance(attention, AttentionMaps):
-            raise TypeError(f"attention must be the AttentionMaps of a forward pass or of "
-                            f"greedy_decode, got {type(attention).__name__}")
+            raise TypeError(
+                f"attention must be the AttentionMaps of a forward pass or of "
+                f"greedy_decode, got {type(attention).__name__}"
+            )
         memory, _, _ = self.encode(src, src_lengths)
         weights = attention.cross[-1].mean(dim=1)  # (B, h, T_out, T_in) -> (B, T_out, T_in)
         return SourceReading(memory, weights, weights @ memory)  # contexts (B, T_out, d_model)

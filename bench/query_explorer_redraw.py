@@ -10,6 +10,7 @@ a redraw fits in one frame at 60 frames per second.
 
 Run: .venv/bin/python bench/query_explorer_redraw.py
 """
+
 from __future__ import annotations
 
 import math
@@ -21,8 +22,8 @@ import numpy as np
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from attnlib.widgets import QueryExplorer  # noqa: E402
-from tests.browser.book import PageLog, launch, open_page, serve  # noqa: E402
+from attnlib.widgets import QueryExplorer
+from tests.browser.book import PageLog, launch, open_page, serve
 
 N_POSITIONS = 240
 # After a real mouse-down on the query (Playwright), the page itself dispatches
@@ -51,7 +52,8 @@ def main() -> None:
     widget = QueryExplorer(keys, labels=[f"key {i}" for i in range(8)], query=[0, 0])
     with tempfile.TemporaryDirectory() as tmp, serve(Path(tmp)) as url, sync_playwright() as p:
         Path(tmp, "index.html").write_text(
-            f"<!doctype html><meta charset=utf-8><body>{widget.static_html()}</body>", encoding="utf-8")
+            f"<!doctype html><meta charset=utf-8><body>{widget.static_html()}</body>", encoding="utf-8"
+        )
         browser = launch(p)
         page = open_page(browser, f"{url}/index.html", PageLog(), viewport={"width": 1000, "height": 800})
         page.locator(".aw-qe").wait_for()
@@ -66,8 +68,10 @@ def main() -> None:
         browser.close()
     assert float(moved) != 0.0, "the drag did not move the query: nothing was measured"
     print(f"QueryExplorer, 8 keys, {len(times)} drag updates in headless chromium")
-    print(f"redraw time: median {np.median(times):.2f} ms, p95 {np.percentile(times, 95):.2f} ms, "
-          f"max {times.max():.2f} ms (target p95 < 16 ms)")
+    print(
+        f"redraw time: median {np.median(times):.2f} ms, p95 {np.percentile(times, 95):.2f} ms, "
+        f"max {times.max():.2f} ms (target p95 < 16 ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -9,9 +9,11 @@ Chapter 5 plots the same measurement; this prints the numbers.
 
 Run: .venv/bin/python bench/table1_sequential_vs_parallel.py [--threads 1] [--d-model 64]
 """
+
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 
@@ -19,9 +21,14 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from attnlib.complexity import (TimingConfig, count_operations, growth_exponent,  # noqa: E402
-                                gru_loop, time_sequential_vs_parallel)
-from attnlib.transformer import MultiHeadAttention  # noqa: E402
+from attnlib.complexity import (
+    TimingConfig,
+    count_operations,
+    growth_exponent,
+    gru_loop,
+    time_sequential_vs_parallel,
+)
+from attnlib.transformer import MultiHeadAttention
 
 
 def main() -> None:
@@ -37,14 +44,18 @@ def main() -> None:
     loop, fused, attn = t.median("gru_loop"), t.median("gru_fused"), t.median("attention")
     cell, mha = nn.GRUCell(a.d_model, a.d_model), MultiHeadAttention(a.d_model, a.heads)
     print(f"d_model = {a.d_model}, heads = {a.heads}, threads = {a.threads}, median of {a.repeats}")
-    print(f"{'n':>6} {'GRU loop ms':>12} {'nn.GRU ms':>10} {'attention ms':>13} "
-          f"{'loop/attn':>10} {'GRU/attn':>9} {'ops loop':>9} {'ops attn':>9}")
+    print(
+        f"{'n':>6} {'GRU loop ms':>12} {'nn.GRU ms':>10} {'attention ms':>13} "
+        f"{'loop/attn':>10} {'GRU/attn':>9} {'ops loop':>9} {'ops attn':>9}"
+    )
     for i, n in enumerate(t.lengths):
         x = torch.zeros(1, int(n), a.d_model)
-        ops_loop = count_operations(lambda: gru_loop(cell, x)) if n <= 1024 else float("nan")
-        ops_attn = count_operations(lambda: mha(x, x, x))
-        print(f"{n:>6} {loop[i] * 1e3:>12.2f} {fused[i] * 1e3:>10.2f} {attn[i] * 1e3:>13.2f} "
-              f"{loop[i] / attn[i]:>10.2f} {fused[i] / attn[i]:>9.2f} {ops_loop:>9} {ops_attn:>9}")
+        ops_loop = count_operations(functools.partial(gru_loop, cell, x)) if n <= 1024 else float("nan")
+        ops_attn = count_operations(functools.partial(mha, x, x, x))
+        print(
+            f"{n:>6} {loop[i] * 1e3:>12.2f} {fused[i] * 1e3:>10.2f} {attn[i] * 1e3:>13.2f} "
+            f"{loop[i] / attn[i]:>10.2f} {fused[i] / attn[i]:>9.2f} {ops_loop:>9} {ops_attn:>9}"
+        )
     print("growth exponent k (time ~ n^k) between neighbouring lengths:")
     for name, secs in (("GRU loop", loop), ("nn.GRU", fused), ("attention", attn)):
         print(f"  {name:>9}: " + " ".join(f"{k:5.2f}" for k in growth_exponent(t.lengths, secs)))

@@ -9,6 +9,7 @@ teacher-forced. Used to pick the settings of ``notebooks/01_bottleneck``:
     .venv/bin/python scripts/ch1_experiment.py
     .venv/bin/python scripts/ch1_experiment.py --task reverse --vocab 13 --steps 300
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,8 +19,15 @@ import numpy as np
 
 from attnlib.data import SequenceTask
 from attnlib.seq2seq import AttentionSeq2Seq, FixedContextSeq2Seq, Seq2Seq, Seq2SeqConfig
-from attnlib.train import (TrainConfig, accuracy_by_length, accuracy_by_position, predict,
-                           seed_everything, token_accuracy, train)
+from attnlib.train import (
+    TrainConfig,
+    accuracy_by_length,
+    accuracy_by_position,
+    predict,
+    seed_everything,
+    token_accuracy,
+    train,
+)
 
 
 def parse_args() -> argparse.Namespace:
@@ -59,23 +67,27 @@ def main() -> None:
     a = parse_args()
     train_task = SequenceTask(a.task, a.vocab, a.min_len, a.max_len)
     test = SequenceTask(a.task, a.vocab, a.min_len, a.eval_max_len).sample(a.n_eval, seed=10_000)
-    config = Seq2SeqConfig(a.vocab, a.vocab, embed=a.embed, hidden=a.hidden,
-                           attention_hidden=a.hidden)
+    config = Seq2SeqConfig(a.vocab, a.vocab, embed=a.embed, hidden=a.hidden, attention_hidden=a.hidden)
     print(f"settings: {vars(a)}")
     print(f"{'length':>12}: " + " ".join(f"{n:4d}" for n in range(a.min_len, a.eval_max_len + 1)))
     for Model in (FixedContextSeq2Seq, AttentionSeq2Seq):
         seed_everything(a.seed)
         model = Model(config)
-        result = train(model, train_task.batches(a.batch, seed=a.seed),
-                       TrainConfig(steps=a.steps, lr=a.lr, seed=a.seed, threads=a.threads),
-                       progress=False)
+        result = train(
+            model,
+            train_task.batches(a.batch, seed=a.seed),
+            TrainConfig(steps=a.steps, lr=a.lr, seed=a.seed, threads=a.threads),
+            progress=False,
+        )
         start = time.perf_counter()
         pred, _ = predict(model, test)
-        by_length = accuracy_by_length(pred, test.tgt_out, test.src_lengths)[a.min_len:]
+        by_length = accuracy_by_length(pred, test.tgt_out, test.src_lengths)[a.min_len :]
         print(f"{Model.__name__[:-7]:>12}: {numbers(by_length)}")
-        print(f"    overall {token_accuracy(pred, test.tgt_out):.3f}; mean loss of the last 20 steps "
-              f"{result.losses[-20:].mean():.4f}; training {result.seconds:.1f} s, "
-              f"test {time.perf_counter() - start:.1f} s")
+        print(
+            f"    overall {token_accuracy(pred, test.tgt_out):.3f}; mean loss of the last 20 steps "
+            f"{result.losses[-20:].mean():.4f}; training {result.seconds:.1f} s, "
+            f"test {time.perf_counter() - start:.1f} s"
+        )
         report_positions(model, SequenceTask(a.task, a.vocab, a.max_len, a.max_len), 500)
 
 

@@ -18,6 +18,7 @@ Each run uses ``cpu_count // jobs`` threads (one per run with two jobs on two co
 executed notebooks are kept in ``--out`` (default ``/tmp/attnbook-claims``) to read a
 failure. The exit status is 0 only if every run passed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -80,11 +81,15 @@ class Run:
 def headline_cell(chapter: str) -> str:
     """Source of a cell that prints the chapter's headline numbers as one JSON line."""
     exprs = HEADLINES.get(chapter, {})
-    return ("import json as _json\n_h = {}\n"
-            + "".join(f"try:\n    _h[{name!r}] = {expr}\nexcept Exception as _e:\n"
-                      f"    _h[{name!r}] = f'? {{type(_e).__name__}}'\n"
-                      for name, expr in exprs.items())
-            + f"print({MARKER!r} + _json.dumps(_h, default=lambda x: round(float(x), 4)))")
+    return (
+        "import json as _json\n_h = {}\n"
+        + "".join(
+            f"try:\n    _h[{name!r}] = {expr}\nexcept Exception as _e:\n"
+            f"    _h[{name!r}] = f'? {{type(_e).__name__}}'\n"
+            for name, expr in exprs.items()
+        )
+        + f"print({MARKER!r} + _json.dumps(_h, default=lambda x: round(float(x), 4)))"
+    )
 
 
 def worker(notebook: Path, seed: int, out: Path) -> None:
@@ -100,8 +105,14 @@ def worker(notebook: Path, seed: int, out: Path) -> None:
     result = {"ok": True, "error": "", "headlines": {}}
     try:
         executed = papermill.execute_notebook(
-            str(staged), str(out), parameters={"SEED": seed}, kernel_name="python3",
-            cwd=str(notebook.parent), progress_bar=False, log_output=False)
+            str(staged),
+            str(out),
+            parameters={"SEED": seed},
+            kernel_name="python3",
+            cwd=str(notebook.parent),
+            progress_bar=False,
+            log_output=False,
+        )
     except papermill.PapermillExecutionError as err:
         result.update(ok=False, error=f"cell {err.exec_count}: {err.ename}: {err.evalue}"[:300])
         executed = nbformat.read(out, as_version=4)
@@ -109,7 +120,7 @@ def worker(notebook: Path, seed: int, out: Path) -> None:
     for output in executed.cells[-1].get("outputs", []):
         for line in "".join(output.get("text", "")).splitlines():
             if line.startswith(MARKER):
-                result["headlines"] = json.loads(line[len(MARKER):])
+                result["headlines"] = json.loads(line[len(MARKER) :])
     staged.unlink()
     print(json.dumps(result))
 
@@ -117,11 +128,21 @@ def worker(notebook: Path, seed: int, out: Path) -> None:
 def run(chapter: Path, capability: str, seed: int, out_dir: Path, threads: int) -> Run:
     """Execute one chapter in a subprocess under ``capability``, unpinned otherwise."""
     env = unpinned_environment()
-    env.update(ATEN_CPU_CAPABILITY=capability, OMP_NUM_THREADS=str(threads),
-               MKL_NUM_THREADS=str(threads), TQDM_DISABLE="1", PYTHONPATH=str(ROOT))
+    env.update(
+        ATEN_CPU_CAPABILITY=capability,
+        OMP_NUM_THREADS=str(threads),
+        MKL_NUM_THREADS=str(threads),
+        TQDM_DISABLE="1",
+        PYTHONPATH=str(ROOT),
+    )
     out = out_dir / f"{chapter.stem}-{capability}-seed{seed}.ipynb"
-    proc = subprocess.run([sys.executable, __file__, "--worker", str(chapter), str(seed), str(out)],
-                          env=env, capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, __file__, "--worker", str(chapter), str(seed), str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     record = Run(chapter.stem, capability, seed)
     try:
         result = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -153,27 +174,37 @@ def cpu_capabilities() -> list[str]:
 
 def table(runs: list[Run]) -> str:
     """The markdown table: one row per run."""
-    lines = ["| chapter | capability | SEED | result | wall time | headline numbers |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| chapter | capability | SEED | result | wall time | headline numbers |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in runs:
         result = "pass" if r.ok else f"**FAIL** ({r.error})"
         numbers = ", ".join(f"{k} {v}" for k, v in r.headlines.items()) or "–"
-        lines.append(f"| {r.chapter} | {r.capability} | {r.seed} | {result} | "
-                     f"{r.seconds:.0f} s | {numbers} |")
+        lines.append(
+            f"| {r.chapter} | {r.capability} | {r.seed} | {result} | {r.seconds:.0f} s | {numbers} |"
+        )
     return "\n".join(lines)
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("chapters", nargs="*", help="chapter prefixes, e.g. 01 04 (default: all)")
-    p.add_argument("--capabilities", nargs="+", choices=CAPABILITIES,
-                   help="torch CPU capabilities (default: every one this CPU has)")
+    p.add_argument(
+        "--capabilities",
+        nargs="+",
+        choices=CAPABILITIES,
+        help="torch CPU capabilities (default: every one this CPU has)",
+    )
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     p.add_argument("--jobs", type=int, default=2, help="runs at a time (default 2)")
     p.add_argument("--out", type=Path, default=Path("/tmp/attnbook-claims"))
     args = p.parse_args()
-    chapters = [nb for nb in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-                if not args.chapters or any(nb.name.startswith(c) for c in args.chapters)]
+    chapters = [
+        nb
+        for nb in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+        if not args.chapters or any(nb.name.startswith(c) for c in args.chapters)
+    ]
     if not chapters:
         p.error(f"no chapter matches {args.chapters}")
     have = cpu_capabilities()
@@ -184,8 +215,11 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     threads = max(1, (os.cpu_count() or 1) // args.jobs)
     jobs = [(nb, cap, seed) for nb in chapters for cap in wanted for seed in args.seeds]
-    print(f"{len(jobs)} runs ({len(chapters)} chapters x {wanted} x SEED {args.seeds}), "
-          f"{args.jobs} at a time, {threads} thread(s) each, unpinned numerics", flush=True)
+    print(
+        f"{len(jobs)} runs ({len(chapters)} chapters x {wanted} x SEED {args.seeds}), "
+        f"{args.jobs} at a time, {threads} thread(s) each, unpinned numerics",
+        flush=True,
+    )
     start = time.perf_counter()
     with ThreadPoolExecutor(args.jobs) as pool:
         futures = [pool.submit(run, nb, cap, seed, args.out, threads) for nb, cap, seed in jobs]
@@ -193,12 +227,17 @@ def main() -> int:
         for f in futures:
             runs.append(f.result())
             r = runs[-1]
-            print(f"  {r.chapter} {r.capability} SEED={r.seed}: "
-                  f"{'pass' if r.ok else 'FAIL ' + r.error} ({r.seconds:.0f} s)", flush=True)
+            print(
+                f"  {r.chapter} {r.capability} SEED={r.seed}: "
+                f"{'pass' if r.ok else 'FAIL ' + r.error} ({r.seconds:.0f} s)",
+                flush=True,
+            )
     failed = [r for r in runs if not r.ok]
     print("\n" + table(runs) + "\n")
-    print(f"{len(runs) - len(failed)}/{len(runs)} runs passed in "
-          f"{time.perf_counter() - start:.0f} s; executed notebooks in {args.out}")
+    print(
+        f"{len(runs) - len(failed)}/{len(runs)} runs passed in "
+        f"{time.perf_counter() - start:.0f} s; executed notebooks in {args.out}"
+    )
     return 1 if failed else 0
 
 

@@ -13,6 +13,7 @@ that names it; run this script after changing it:
 
 The cell carries the tag ``remove-cell``: the HTML book does not show it.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,27 +30,34 @@ MARK = "colab-setup"  # cell.metadata["attnbook"]: how the script finds its cell
 # are read from requirements.txt, so they never drift from the book's own.
 COLAB_PACKAGES = ("numpy", "matplotlib", "anywidget", "ipywidgets", "tqdm", "sacrebleu", "opencc")
 
-TEMPLATE = '''\
+TEMPLATE = """\
 # Only on Google Colab: fetch the book's repository and install what the chapters need.
 # Anywhere else (JupyterLab, Binder) this cell does nothing.
 import sys
 
 if "google.colab" in sys.modules:
-    import os, subprocess
-    REPO, BRANCH = "{url}", "{branch}"
-    if not os.path.isdir("/content/book"):
-        subprocess.run(["git", "clone", "--depth", "1", "--branch", BRANCH, REPO, "/content/book"], check=True)
-    pins = [line.split("#")[0].strip() for line in open("/content/book/requirements.txt")
-            if line.split("==")[0] in {packages}]
+    import os
+    import subprocess
+    from pathlib import Path
+
+    REPO, BRANCH, HOME = "{url}", "{branch}", "/content/book"
+    if not os.path.isdir(HOME):
+        clone = ["git", "clone", "--depth", "1", "--branch", BRANCH, REPO, HOME]
+        subprocess.run(clone, check=True)
+    wanted = {packages}
+    requirements = Path(HOME, "requirements.txt").read_text().splitlines()
+    pins = [line.split("#")[0].strip() for line in requirements if line.split("==")[0] in wanted]
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", *pins], check=True)
     # torch exactly as pinned, CPU build (the chapters are measured on a CPU)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "torch==2.13.0",
-                    "--index-url", "https://download.pytorch.org/whl/cpu"], check=True)
-    sys.path.insert(0, "/content/book")
-    os.chdir("/content/book/notebooks")
+    cpu_index = "https://download.pytorch.org/whl/cpu"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "torch==2.13.0", "--index-url", cpu_index],
+                   check=True)
+    sys.path.insert(0, HOME)
+    os.chdir(HOME + "/notebooks")
     from google.colab import output
+
     output.enable_custom_widget_manager()  # the chapters' widgets are Jupyter widgets
-'''
+"""
 
 
 def repository() -> tuple[str, str]:

@@ -15,6 +15,7 @@ With no argument, every notebook in ``notebooks/`` is run. Each run's wall time 
 printed and recorded in ``notebooks/runtimes.json`` with the machine it was measured on;
 the book shows it at the top of each chapter (``book/_ext/attnbook.py``).
 """
+
 import datetime
 import json
 import os
@@ -25,7 +26,6 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
-
 from numerics import pinned_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,8 +39,9 @@ os.environ.update(pinned_settings())  # the kernels inherit this environment
 def run(path: Path) -> float:
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
     seconds = time.perf_counter() - start
     for cell in nb.cells:  # keep diffs small: no per-run execution metadata
         cell.metadata.pop("execution", None)
@@ -66,8 +67,11 @@ def main(paths: list[str]) -> None:
     times = json.loads(RUNTIMES.read_text()) if RUNTIMES.exists() else {}
     for path in targets:
         seconds = run(path)
-        times[path.stem] = {"seconds": round(seconds, 1), "machine": machine(),
-                            "date": datetime.date.today().isoformat()}
+        times[path.stem] = {
+            "seconds": round(seconds, 1),
+            "machine": machine(),
+            "date": datetime.date.today().isoformat(),
+        }
         print(f"{path.name}: {seconds:.1f} s")
     RUNTIMES.write_text(json.dumps(dict(sorted(times.items())), indent=2) + "\n")
 

@@ -1,8 +1,9 @@
 """The book's pinned numerics (``scripts/numerics.env``) for Python scripts.
 
-    from numerics import pinned_environment
-    env = pinned_environment()   # os.environ plus the pinned settings
+from numerics import pinned_environment
+env = pinned_environment()   # os.environ plus the pinned settings
 """
+
 from __future__ import annotations
 
 import os

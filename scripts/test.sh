@@ -19,6 +19,9 @@ if [ ! -x /usr/bin/chromium ]; then
     exit 1
   fi
 fi
+echo "==> lint and format (ruff: the library, scripts, tests, benchmarks and the chapters)"
+ruff check .
+ruff format --check .
 echo "==> library tests"
 python -m pytest tests -q -p no:cacheprovider --ignore=tests/browser -n 2 "$@"
 echo "==> notebooks from a fresh kernel, compared with their committed outputs (nbval),"

@@ -1,10 +1,10 @@
 """AlignmentExplorer without a kernel: traits, PCA picture, typed sentences, mimebundle, escaping."""
+
 import re
 
 import numpy as np
 import pytest
 import traitlets
-
 from widget_payload import page_payload
 
 from attnlib.translate import Translation
@@ -26,8 +26,10 @@ def fake(source, output, seed=0, d=6):
 
 @pytest.fixture()
 def examples():
-    return [fake("我昨天住在他家。", ["i", "stayed", "at", "his", "place", "yesterday", ".", "<eos>"]),
-            fake("他很高兴。", ["he", "is", "happy", ".", "<eos>"], seed=1)]
+    return [
+        fake("我昨天住在他家。", ["i", "stayed", "at", "his", "place", "yesterday", ".", "<eos>"]),
+        fake("他很高兴。", ["he", "is", "happy", ".", "<eos>"], seed=1),
+    ]
 
 
 def test_traits_hold_the_current_row(examples):
@@ -46,8 +48,9 @@ def test_traits_hold_the_current_row(examples):
 def test_context_points_are_the_weighted_average_of_the_source_points(examples):
     w = AlignmentExplorer(examples)
     ex = w.examples[0]
-    np.testing.assert_allclose(np.array(ex["weights"]) @ np.array(ex["source_points"]),
-                               ex["context_points"], atol=1e-3)
+    np.testing.assert_allclose(
+        np.array(ex["weights"]) @ np.array(ex["source_points"]), ex["context_points"], atol=1e-3
+    )
     assert 0 < ex["explained"] <= 1
 
 
@@ -74,17 +77,34 @@ def test_step_and_example_are_validated(examples):
         w.step = True
 
 
-@pytest.mark.parametrize("args, kwargs, message", [
-    ([], {}, "non-empty"),
-    ("abc", {}, "non-empty"),
-    ([Translation(("a",), ("b",), None, np.zeros((1, 2)), np.zeros((1, 2)), ())], {}, "no attention weights"),
-    ([Translation(("a", "b"), ("x",), np.array([[1.0]]), np.zeros((1, 2)), np.zeros((2, 2)), ())], {},
-     "shape (T_out, T_in)"),
-    ([Translation(("a", "b"), ("x",), np.array([[0.7, 0.7]]), np.zeros((1, 2)), np.zeros((2, 2)), ())], {},
-     "sum to 1"),
-    ([Translation(("a",), ("x",), np.array([[np.nan]]), np.zeros((1, 2)), np.zeros((1, 2)), ())], {}, "NaN"),
-    ([{"label": "x"}], {}, "dict with keys"),
-])
+@pytest.mark.parametrize(
+    "args, kwargs, message",
+    [
+        ([], {}, "non-empty"),
+        ("abc", {}, "non-empty"),
+        (
+            [Translation(("a",), ("b",), None, np.zeros((1, 2)), np.zeros((1, 2)), ())],
+            {},
+            "no attention weights",
+        ),
+        (
+            [Translation(("a", "b"), ("x",), np.array([[1.0]]), np.zeros((1, 2)), np.zeros((2, 2)), ())],
+            {},
+            "shape (T_out, T_in)",
+        ),
+        (
+            [Translation(("a", "b"), ("x",), np.array([[0.7, 0.7]]), np.zeros((1, 2)), np.zeros((2, 2)), ())],
+            {},
+            "sum to 1",
+        ),
+        (
+            [Translation(("a",), ("x",), np.array([[np.nan]]), np.zeros((1, 2)), np.zeros((1, 2)), ())],
+            {},
+            "NaN",
+        ),
+        ([{"label": "x"}], {}, "dict with keys"),
+    ],
+)
 def test_bad_examples_are_refused(args, kwargs, message):
     with pytest.raises((ValueError, TypeError), match=re.escape(message)):
         AlignmentExplorer(args, **kwargs)

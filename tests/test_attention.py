@@ -1,4 +1,5 @@
 """Parity (numpy vs torch vs torch's SDPA) and invariants of the recipe."""
+
 import numpy as np
 import pytest
 import torch
@@ -9,14 +10,21 @@ from attnlib import Additive, General, attention, cosine, dot, scaled_dot, softm
 from attnlib import functional as F
 
 SHAPES = [  # (batch dims, T_q, T_k, d, d_v)
-    ((), 1, 1, 1, 1), ((), 3, 5, 4, 2), ((2,), 4, 6, 8, 3), ((2, 3), 5, 7, 16, 4), ((1,), 1, 9, 2, 5),
+    ((), 1, 1, 1, 1),
+    ((), 3, 5, 4, 2),
+    ((2,), 4, 6, 8, 3),
+    ((2, 3), 5, 7, 16, 4),
+    ((1,), 1, 9, 2, 5),
 ]
 
 
 def make(seed, batch, T_q, T_k, d, d_v):
     rng = np.random.default_rng(seed)
-    return (rng.normal(size=(*batch, T_q, d)), rng.normal(size=(*batch, T_k, d)),
-            rng.normal(size=(*batch, T_k, d_v)))
+    return (
+        rng.normal(size=(*batch, T_q, d)),
+        rng.normal(size=(*batch, T_k, d)),
+        rng.normal(size=(*batch, T_k, d_v)),
+    )
 
 
 def random_mask(seed, batch, T_q, T_k):
@@ -34,7 +42,10 @@ def test_numpy_torch_and_sdpa_agree(shape, seed, masked):
     Q, K, V = make(seed, *shape)
     mask = random_mask(seed, shape[0], shape[1], shape[2]) if masked else None
     c_np, w_np = attention(Q, K, V, mask=mask)
-    t = lambda x: None if x is None else torch.from_numpy(x)
+
+    def t(x):
+        return None if x is None else torch.from_numpy(x)
+
     c_t, w_t = F.attention(t(Q), t(K), t(V), mask=t(mask))
     ref = torch.nn.functional.scaled_dot_product_attention(t(Q), t(K), t(V), attn_mask=t(mask))
     np.testing.assert_allclose(c_np, c_t.numpy(), atol=1e-6, rtol=0)
@@ -46,8 +57,10 @@ def test_numpy_torch_and_sdpa_agree(shape, seed, masked):
 def test_numpy_and_torch_agree_for_every_score(score):
     rng = np.random.default_rng(7)
     Q, K, V = make(7, (2,), 3, 5, 4, 2)
-    fn = {"general": General(rng.normal(size=(4, 4))),
-          "additive": Additive(rng.normal(size=(6, 4)), rng.normal(size=(6, 4)), rng.normal(size=6))}.get(score, score)
+    fn = {
+        "general": General(rng.normal(size=(4, 4))),
+        "additive": Additive(rng.normal(size=(6, 4)), rng.normal(size=(6, 4)), rng.normal(size=6)),
+    }.get(score, score)
     c_np, w_np = attention(Q, K, V, score=fn)
     c_t, w_t = F.attention(*(torch.from_numpy(x) for x in (Q, K, V)), score=fn)
     np.testing.assert_allclose(w_np, w_t.numpy(), atol=1e-12)
@@ -82,9 +95,13 @@ def test_fully_masked_rows_give_zero_weights_and_context():
     Q, K, V = make(4, (2,), 3, 4, 2, 2)
     mask = np.ones((2, 3, 4), bool)
     mask[1, 2] = False
-    for c, w in (attention(Q, K, V, mask=mask),
-                 tuple(x.numpy() for x in F.attention(*(torch.from_numpy(x) for x in (Q, K, V)),
-                                                      mask=torch.from_numpy(mask)))):
+    for c, w in (
+        attention(Q, K, V, mask=mask),
+        tuple(
+            x.numpy()
+            for x in F.attention(*(torch.from_numpy(x) for x in (Q, K, V)), mask=torch.from_numpy(mask))
+        ),
+    ):
         assert np.all(w[1, 2] == 0) and np.all(c[1, 2] == 0)
         np.testing.assert_allclose(w[0].sum(-1), 1.0)
 
@@ -92,7 +109,7 @@ def test_fully_masked_rows_give_zero_weights_and_context():
 def test_torch_path_is_differentiable_and_masked_keys_get_no_gradient():
     Q, K, V = (torch.tensor(x, requires_grad=True) for x in make(5, (), 2, 4, 3, 2))
     mask = torch.tensor([True, True, False, True])
-    c, w = F.attention(Q, K, V, mask=mask)
+    c, _w = F.attention(Q, K, V, mask=mask)
     c.sum().backward()
     assert torch.isfinite(Q.grad).all() and torch.all(V.grad[2] == 0) and torch.all(K.grad[2] == 0)
 
@@ -145,8 +162,15 @@ def test_permuting_keys_with_values_leaves_context_unchanged(p):
 def test_adding_a_constant_to_every_score_changes_nothing(p, const):
     Q, K, V, mask, score, _ = p
     base = attention(Q, K, V, mask=mask, score=score)
-    shifted = attention(Q, K, V, mask=mask, score=lambda q, k: np.asarray(
-        {"dot": dot, "scaled_dot": scaled_dot, "cosine": cosine}[score](q, k)) + const)
+    shifted = attention(
+        Q,
+        K,
+        V,
+        mask=mask,
+        score=lambda q, k: (
+            np.asarray({"dot": dot, "scaled_dot": scaled_dot, "cosine": cosine}[score](q, k)) + const
+        ),
+    )
     np.testing.assert_allclose(shifted[1], base[1], atol=1e-9)
     np.testing.assert_allclose(shifted[0], base[0], atol=1e-9)
 

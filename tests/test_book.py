@@ -1,4 +1,5 @@
 """The book as a whole: table of contents, chapter anatomy, runtimes, references, licences."""
+
 from __future__ import annotations
 
 import json
@@ -27,7 +28,7 @@ def test_every_chapter_is_in_the_toc_in_order_and_every_entry_exists():
     chapters = [f for f in toc_files() if f.startswith("notebooks/")]
     assert chapters == [f"notebooks/{p.stem}" for p in NOTEBOOKS]
     assert len(chapters) == 6
-    for f in toc_files() + [TOC["root"]]:
+    for f in [*toc_files(), TOC["root"]]:
         assert (ROOT / f"{f}.ipynb").exists() or (ROOT / f"{f}.md").exists(), f
 
 

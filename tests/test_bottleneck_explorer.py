@@ -1,4 +1,5 @@
 """BottleneckExplorer without a kernel: precomputed outputs, traits, mimebundle, escaping, bad input."""
+
 import json
 import re
 
@@ -6,7 +7,6 @@ import numpy as np
 import pytest
 import torch
 import traitlets
-
 from widget_payload import page_payload
 
 from attnlib.data import EOS, SequenceTask
@@ -69,7 +69,7 @@ def test_outputs_are_the_models_greedy_decode(widget, models, task):
         src_lengths = torch.full((len(recs),), L)
         for m, model in enumerate(models.values()):
             tokens, _ = model.greedy_decode(src, src_lengths, max_len=L + 1)  # (n, L + 1)
-            for r, row in zip(recs, tokens.tolist()):
+            for r, row in zip(recs, tokens.tolist(), strict=True):
                 end = row.index(EOS) + 1 if EOS in row else len(row)
                 assert r["outputs"][m] == [default_token_names(VOCAB)[k] for k in row[:end]]
 
@@ -83,7 +83,7 @@ def test_accuracy_is_attnlibs_token_accuracy(widget, models, task):
         for m, acc in enumerate(w.accuracy(L)):
             pred = torch.zeros_like(target)  # PAD after the output's end, as greedy_decode leaves it
             for i, r in enumerate(recs):
-                pred[i, :len(r["outputs"][m])] = torch.tensor([index[t] for t in r["outputs"][m]])
+                pred[i, : len(r["outputs"][m])] = torch.tensor([index[t] for t in r["outputs"][m]])
             assert acc == pytest.approx(token_accuracy(pred, target))
 
 
@@ -116,8 +116,9 @@ def test_selection_traits_are_validated(models):
 def test_mimebundle_has_widget_view_and_self_contained_html(models):
     w = make(models, SequenceTask("copy", VOCAB, 2, 5), length=3)
     data, _ = w._repr_mimebundle_()
-    assert data["text/plain"] == ("BottleneckExplorer('fixed', 'attention'; copy task, lengths 2-7, "
-                                  "3 examples each; showing length 3)")
+    assert data["text/plain"] == (
+        "BottleneckExplorer('fixed', 'attention'; copy task, lengths 2-7, 3 examples each; showing length 3)"
+    )
     assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == w.model_id
     html = data["text/html"]
     payload = page_payload(html)
@@ -143,25 +144,28 @@ def test_repr_and_state_are_deterministic(models):
     assert repr(a) == repr(b) and a.static_state() == b.static_state()
 
 
-@pytest.mark.parametrize("change, error, message", [
-    (dict(models=[1, 2]), TypeError, "dict {name: model}"),
-    (dict(models={}), ValueError, "1 to 4 models"),
-    (dict(models={"x": "not a model"}), TypeError, "Seq2Seq model"),
-    (dict(models={"": None}), TypeError, "non-empty strings"),
-    (dict(task="copy"), TypeError, "SequenceTask"),
-    (dict(task=SequenceTask("copy", 40, 2, 5)), ValueError, "too small for the task's 40 tokens"),
-    (dict(lengths=[2, 4]), ValueError, "consecutive"),
-    (dict(lengths=[]), ValueError, "empty"),
-    (dict(lengths=[0, 1]), ValueError, "each length must be >= 1"),
-    (dict(lengths="234"), TypeError, "range or a list"),
-    (dict(examples_per_length=0), ValueError, "examples_per_length must be in [1, 20]"),
-    (dict(examples_per_length=2.0), TypeError, "examples_per_length must be an int"),
-    (dict(token_names=["a"] * VOCAB), ValueError, "distinct"),
-    (dict(token_names=["a", "b"]), ValueError, f"{VOCAB} non-empty strings"),
-    (dict(token_names="abc"), TypeError, "list of strings"),
-    (dict(length=9), ValueError, "length must be in [2, 7]"),
-    (dict(seed=-1), ValueError, "seed must be >= 0"),
-])
+@pytest.mark.parametrize(
+    "change, error, message",
+    [
+        (dict(models=[1, 2]), TypeError, "dict {name: model}"),
+        (dict(models={}), ValueError, "1 to 4 models"),
+        (dict(models={"x": "not a model"}), TypeError, "Seq2Seq model"),
+        (dict(models={"": None}), TypeError, "non-empty strings"),
+        (dict(task="copy"), TypeError, "SequenceTask"),
+        (dict(task=SequenceTask("copy", 40, 2, 5)), ValueError, "too small for the task's 40 tokens"),
+        (dict(lengths=[2, 4]), ValueError, "consecutive"),
+        (dict(lengths=[]), ValueError, "empty"),
+        (dict(lengths=[0, 1]), ValueError, "each length must be >= 1"),
+        (dict(lengths="234"), TypeError, "range or a list"),
+        (dict(examples_per_length=0), ValueError, "examples_per_length must be in [1, 20]"),
+        (dict(examples_per_length=2.0), TypeError, "examples_per_length must be an int"),
+        (dict(token_names=["a"] * VOCAB), ValueError, "distinct"),
+        (dict(token_names=["a", "b"]), ValueError, f"{VOCAB} non-empty strings"),
+        (dict(token_names="abc"), TypeError, "list of strings"),
+        (dict(length=9), ValueError, "length must be in [2, 7]"),
+        (dict(seed=-1), ValueError, "seed must be >= 0"),
+    ],
+)
 def test_bad_constructor_arguments(models, change, error, message):
     kwargs = {"models": models, "task": SequenceTask("copy", VOCAB, 2, 5), "lengths": range(2, 8), **change}
     with pytest.raises(error, match=re.escape(message)):

@@ -1,12 +1,23 @@
 """attnlib.complexity: the Table 1 measurements, without asserting anything about timings."""
+
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from attnlib.complexity import (Timings, TimingConfig, count_flops, count_operations, fitted_exponent,
-                                growth_exponent, gru_loop, layer_costs, path_gradients,
-                                time_sequential_vs_parallel, weights_bytes)
+from attnlib.complexity import (
+    TimingConfig,
+    Timings,
+    count_flops,
+    count_operations,
+    fitted_exponent,
+    growth_exponent,
+    gru_loop,
+    layer_costs,
+    path_gradients,
+    time_sequential_vs_parallel,
+    weights_bytes,
+)
 from attnlib.transformer import MultiHeadAttention
 
 
@@ -33,8 +44,13 @@ def test_path_gradients_are_finite_deterministic_and_behave_as_table_1_says():
 def test_operator_counts_grow_with_n_for_the_loop_only():
     torch.manual_seed(0)
     cell, mha = nn.GRUCell(8, 8), MultiHeadAttention(8, 2)
-    counts = {n: (count_operations(lambda: gru_loop(cell, torch.randn(1, n, 8))),
-                  count_operations(lambda: mha(*[torch.zeros(1, n, 8)] * 3))) for n in (4, 8, 16)}
+    counts = {
+        n: (
+            count_operations(lambda n=n: gru_loop(cell, torch.randn(1, n, 8))),
+            count_operations(lambda n=n: mha(*[torch.zeros(1, n, 8)] * 3)),
+        )
+        for n in (4, 8, 16)
+    }
     loop = [c[0] for c in counts.values()]
     attn = [c[1] for c in counts.values()]
     assert loop[1] - loop[0] == (loop[2] - loop[1]) / 2 > 0  # a fixed number per step
@@ -55,7 +71,7 @@ def test_layer_costs_cross_at_n_equals_d():
     d = 32
     c = layer_costs(np.arange(1, 200), d)
     assert c["attention"][d - 1] == c["gru"][d - 1]  # n = d
-    assert (c["attention"][d:] > c["gru"][d:]).all() and (c["attention"][:d - 1] < c["gru"][:d - 1]).all()
+    assert (c["attention"][d:] > c["gru"][d:]).all() and (c["attention"][: d - 1] < c["gru"][: d - 1]).all()
     assert c["attention"].dtype == np.int64
 
 
@@ -70,7 +86,7 @@ def test_weights_bytes_is_the_size_of_the_weights_tensor():
 
 def test_fitted_exponent_recovers_a_power_law_and_resists_one_outlier():
     n = np.array([16, 32, 64, 128, 256, 512, 1024, 2048], dtype=float)
-    assert fitted_exponent(n, 5e-6 * n ** 2) == pytest.approx(2.0)
+    assert fitted_exponent(n, 5e-6 * n**2) == pytest.approx(2.0)
     assert fitted_exponent(n, 3e-4 * n) == pytest.approx(1.0)
     spiky = 3e-4 * n
     spiky[0] *= 3  # one timing taken during a burst of load
@@ -84,7 +100,7 @@ def test_fitted_exponent_recovers_a_power_law_and_resists_one_outlier():
 
 def test_growth_exponent():
     n = np.array([10, 20, 40])
-    np.testing.assert_allclose(growth_exponent(n, n ** 2.0), [2, 2])
+    np.testing.assert_allclose(growth_exponent(n, n**2.0), [2, 2])
     np.testing.assert_allclose(growth_exponent(n, 3.0 * n), [1, 1])
     with pytest.raises(ValueError, match="same length"):
         growth_exponent(n, n[:2])
@@ -103,12 +119,15 @@ def test_timing_returns_every_repeat_and_restores_threads():
         t.median("lstm")
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(lengths=()), "lengths"),
-    (dict(lengths=(0, 4)), "lengths"),
-    (dict(repeats=0), "repeats"),
-    (dict(d_model=10, heads=4), "divisible"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(lengths=()), "lengths"),
+        (dict(lengths=(0, 4)), "lengths"),
+        (dict(repeats=0), "repeats"),
+        (dict(d_model=10, heads=4), "divisible"),
+    ],
+)
 def test_bad_timing_configs_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         TimingConfig(**kwargs)

@@ -1,19 +1,42 @@
 """The shipped Chinese–English corpus and its loader (chapter 4)."""
+
 import hashlib
 
 import pytest
 import torch
 
-from attnlib.data import (CORPUS_PATH, CORPUS_SHA256, EOS, PAD, RUNNING_EXAMPLE, SOS, SPECIALS, UNK,
-                          Splits, Vocab, collate, encode_pairs, file_sha256, filter_by_length,
-                          find_pair, load_pairs, normalize_chinese, normalize_english,
-                          running_example, split_pairs, to_simplified, tokenize_chinese,
-                          tokenize_english)
+from attnlib.data import (
+    CORPUS_PATH,
+    CORPUS_SHA256,
+    EOS,
+    PAD,
+    RUNNING_EXAMPLE,
+    SOS,
+    SPECIALS,
+    UNK,
+    Splits,
+    Vocab,
+    collate,
+    encode_pairs,
+    file_sha256,
+    filter_by_length,
+    find_pair,
+    load_pairs,
+    normalize_chinese,
+    normalize_english,
+    running_example,
+    split_pairs,
+    to_simplified,
+    tokenize_chinese,
+    tokenize_english,
+)
 
-FIXTURE = ("Hi.\t嗨。\tCC-BY #1\n"
-           "Hi.\t你好。\tCC-BY #2\n"
-           "I don't know.\t我不知道。\tCC-BY #3\n"
-           "Do you speak Chinese?\t你會說漢語嗎？\tCC-BY #4\n")
+FIXTURE = (
+    "Hi.\t嗨。\tCC-BY #1\n"
+    "Hi.\t你好。\tCC-BY #2\n"
+    "I don't know.\t我不知道。\tCC-BY #3\n"
+    "Do you speak Chinese?\t你會說漢語嗎？\tCC-BY #4\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +56,7 @@ def write(tmp_path, text, name="pairs.txt"):
 
 
 # -- the file ---------------------------------------------------------------------------------
+
 
 def test_shipped_file_has_the_expected_checksum():
     assert CORPUS_PATH.is_file(), CORPUS_PATH
@@ -78,15 +102,18 @@ def test_small_file_loads_without_a_checksum(tmp_path):
     assert load_pairs(path, expected_sha256=None, normalize=False)[3].chinese == "你會說漢語嗎？"
 
 
-@pytest.mark.parametrize("bad, line", [
-    ("only English and Chinese\t只有两列。", 3),  # 2 columns
-    ("a\tb\tc\td", 3),  # 4 columns
-    ("\t空的英语。\tCC-BY", 3),  # empty English
-    ("", 3),  # blank line in the middle
-])
+@pytest.mark.parametrize(
+    "bad, line",
+    [
+        ("only English and Chinese\t只有两列。", 3),  # 2 columns
+        ("a\tb\tc\td", 3),  # 4 columns
+        ("\t空的英语。\tCC-BY", 3),  # empty English
+        ("", 3),  # blank line in the middle
+    ],
+)
 def test_malformed_line_names_the_file_and_line(tmp_path, bad, line):
     lines = FIXTURE.splitlines()
-    path = write(tmp_path, "\n".join(lines[:2] + [bad] + lines[2:]) + "\n")
+    path = write(tmp_path, "\n".join([*lines[:2], bad, *lines[2:]]) + "\n")
     with pytest.raises(ValueError, match=f"line {line}:") as err:
         load_pairs(path, expected_sha256=None)
     assert str(path) in str(err.value) and repr(bad)[1:-1][:20] in str(err.value)
@@ -108,6 +135,7 @@ def test_invalid_utf8_names_the_line(tmp_path):
 
 # -- normalising and tokenizing ---------------------------------------------------------------
 
+
 def test_traditional_becomes_simplified():
     assert to_simplified("漢語") == "汉语"
     assert normalize_chinese("我會說漢語。") == "我会说汉语。"
@@ -128,10 +156,16 @@ def test_unicode_normalisation_choices():
 def test_tokenizers():
     assert tokenize_chinese("我昨天住在他家。") == ["我", "昨", "天", "住", "在", "他", "家", "。"]
     assert tokenize_chinese("Tom 有 2 张CD 。") == ["Tom", "有", "2", "张", "CD", "。"]
-    assert tokenize_english("I stayed at his place yesterday.") == \
-        ["i", "stayed", "at", "his", "place", "yesterday", "."]
-    assert tokenize_english("Don't worry, it's Tom's!") == \
-        ["don't", "worry", ",", "it's", "tom's", "!"]
+    assert tokenize_english("I stayed at his place yesterday.") == [
+        "i",
+        "stayed",
+        "at",
+        "his",
+        "place",
+        "yesterday",
+        ".",
+    ]
+    assert tokenize_english("Don't worry, it's Tom's!") == ["don't", "worry", ",", "it's", "tom's", "!"]
     assert tokenize_english("It costs $3.50?") == ["it", "costs", "$", "3", ".", "50", "?"]
     with pytest.raises(TypeError, match="text must be a str"):
         tokenize_english(["a"])
@@ -145,10 +179,31 @@ def test_the_shipped_corpus_is_fully_simplified(pairs):
 
 # -- splitting --------------------------------------------------------------------------------
 
-def test_split_keeps_english_sentences_together(pairs, splits):
-    english = [{p.tgt for p in part} for part in splits]
-    assert not (english[0] & english[1] or english[0] & english[2] or english[1] & english[2])
-    assert not ({p.english for p in splits.train} & {p.english for p in splits.test})
+
+def _homes(splits, key):
+    """{sentence: set of split names it occurs in}, a sentence being ``key(pair)``."""
+    homes = {}
+    for name, part in zip(splits._fields, splits, strict=True):
+        for p in part:
+            homes.setdefault(key(p), set()).add(name)
+    return homes
+
+
+@pytest.mark.parametrize(
+    "key",
+    [lambda p: p.tgt, lambda p: p.english, lambda p: p.src, lambda p: p.chinese],
+    ids=["en tokens", "english", "zh tokens", "chinese"],
+)
+def test_no_sentence_crosses_splits_on_the_corpus(splits, key):
+    crossing = {s: h for s, h in _homes(splits, key).items() if len(h) > 1}
+    assert crossing == {}, list(crossing.items())[:5]
+
+
+def test_no_test_source_was_seen_in_training_with_the_chapters_settings(splits):
+    train_zh = {p.src for p in splits.train}
+    short_test = filter_by_length(splits.test, 10, 10)  # chapter 4's test pairs
+    assert len(short_test) > 1500
+    assert [p for p in short_test if p.src in train_zh] == []
 
 
 def test_split_covers_all_pairs_in_file_order(pairs, splits):
@@ -157,6 +212,9 @@ def test_split_covers_all_pairs_in_file_order(pairs, splits):
     assert all([p.line for p in part] == sorted(p.line for p in part) for part in splits)
     shares = [len(part) / len(pairs) for part in splits]
     assert shares == pytest.approx([0.8, 0.1, 0.1], abs=0.002)
+    for fractions in ((0.5, 0.25, 0.25), (0.9, 0.0, 0.1)):
+        parts = split_pairs(pairs, fractions, seed=3)
+        assert [len(p) / len(pairs) for p in parts] == pytest.approx(fractions, abs=0.002)
 
 
 def test_split_is_deterministic(pairs, splits):
@@ -164,6 +222,48 @@ def test_split_is_deterministic(pairs, splits):
     other = split_pairs(pairs, seed=1)
     assert {p.line for p in other.test} != {p.line for p in splits.test}
     assert isinstance(splits, Splits) and splits._fields == ("train", "validation", "test")
+
+
+def test_the_corpus_has_no_giant_group(pairs):
+    from attnlib.data.corpus import _connected_groups
+
+    sizes = sorted(len(g) for g in _connected_groups(pairs))
+    assert sum(sizes) == len(pairs)
+    assert sizes[-1] == 25  # every way of asking 多少钱? ("how much is it?")
+    assert len(sizes) == 24356 and sizes.count(1) == 21285
+
+
+CHAIN = (
+    "A one.\t甲。\tCC-BY #1\n"  # a
+    "A two.\t甲。\tCC-BY #2\n"  # b: shares its Chinese with a
+    "A two.\t乙。\tCC-BY #3\n"  # c: shares its English with b (not with a)
+    "A three.\t丙。\tCC-BY #4\n"  # d: shares its Chinese with e, in another spelling
+    "A four.\t丙。\tCC-BY #5\n" + "".join(f"Word {i}.\t字{i}。\tCC-BY #{i + 6}\n" for i in range(15))
+)  # 15 singletons
+
+
+def test_a_chain_of_shared_sentences_stays_in_one_split(tmp_path):
+    got = load_pairs(write(tmp_path, CHAIN), expected_sha256=None)
+    moved_apart = 0
+    for seed in range(40):
+        parts = split_pairs(got, (0.5, 0.25, 0.25), seed=seed)
+        where = {p.line: i for i, part in enumerate(parts) for p in part}
+        assert where[1] == where[2] == where[3]  # a-b-c: one group though a and c share nothing
+        assert where[4] == where[5]
+        moved_apart += where[1] != where[4]
+        for key in (lambda p: p.chinese, lambda p: p.english):
+            assert all(len(homes) == 1 for homes in _homes(parts, key).values())
+    assert moved_apart > 0  # the two groups are independent of each other
+
+
+def test_connected_groups_by_hand(tmp_path):
+    from attnlib.data.corpus import _connected_groups
+
+    got = load_pairs(write(tmp_path, CHAIN + "a two .\t乙 。\tCC-BY #99\n"), expected_sha256=None)
+    groups = [[p.line for p in g] for g in _connected_groups(got)]
+    # 'a two .' and '乙 。' tokenize like 'A two.' and '乙。': they join the chain
+    assert groups[:2] == [[1, 2, 3, 21], [4, 5]]
+    assert groups[2:] == [[i] for i in range(6, 21)]
 
 
 def test_pairs_sharing_english_stay_together_on_a_small_file(tmp_path):
@@ -174,14 +274,17 @@ def test_pairs_sharing_english_stay_together_on_a_small_file(tmp_path):
         assert where[1] == where[2]  # both "Hi." pairs
 
 
-@pytest.mark.parametrize("fractions, message", [
-    ((0.8, 0.1, 0.05), "sum to 1"),
-    ((0.8, 0.2), "3 numbers"),
-    ((1.2, -0.1, -0.1), ">= 0"),
-    ((0.0, 0.5, 0.5), "train fraction"),
-    ((0.8, float("nan"), 0.1), "finite"),
-    ("abc", "3 numbers"),
-])
+@pytest.mark.parametrize(
+    "fractions, message",
+    [
+        ((0.8, 0.1, 0.05), "sum to 1"),
+        ((0.8, 0.2), "3 numbers"),
+        ((1.2, -0.1, -0.1), ">= 0"),
+        ((0.0, 0.5, 0.5), "train fraction"),
+        ((0.8, float("nan"), 0.1), "finite"),
+        ("abc", "3 numbers"),
+    ],
+)
 def test_split_rejects_bad_fractions(pairs, fractions, message):
     with pytest.raises(ValueError, match=message):
         split_pairs(pairs[:10], fractions)
@@ -261,6 +364,7 @@ def test_vocab_on_the_corpus_round_trips(splits):
 
 # -- batching ---------------------------------------------------------------------------------
 
+
 def test_collate_pads_and_adds_sos_eos():
     batch = collate([([5, 6], [7]), ([8, 9, 10], [11, 12, 13, 14])])
     assert batch.src.tolist() == [[5, 6, PAD], [8, 9, 10]]
@@ -290,13 +394,16 @@ def test_collate_on_the_corpus(splits):
     assert en.decode(batch.tgt_out[0]) == list(train[0].tgt)
 
 
-@pytest.mark.parametrize("examples, message", [
-    ([], "non-empty list"),
-    ([([1, 2],)], "pair"),
-    ([([], [4])], "src_ids must be a non-empty"),
-    ([([4], [-1])], "tgt_ids must hold ints >= 0"),
-    ([([4], "ab")], "tgt_ids must be a non-empty sequence of ids"),
-])
+@pytest.mark.parametrize(
+    "examples, message",
+    [
+        ([], "non-empty list"),
+        ([([1, 2],)], "pair"),
+        ([([], [4])], "src_ids must be a non-empty"),
+        ([([4], [-1])], "tgt_ids must hold ints >= 0"),
+        ([([4], "ab")], "tgt_ids must be a non-empty sequence of ids"),
+    ],
+)
 def test_collate_rejects_bad_examples(examples, message):
     with pytest.raises(ValueError, match=message):
         collate(examples)

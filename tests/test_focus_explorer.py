@@ -1,22 +1,29 @@
 """FocusExplorer without a kernel: traits, recomputation, mimebundle, escaping, bad input."""
+
 import re
 
 import numpy as np
 import pytest
 import traitlets
-
 from widget_payload import page_payload
 
-from attnlib.widgets._base import rounded
 from attnlib import softmax
 from attnlib.widgets import FocusExplorer
+from attnlib.widgets._base import rounded
 
 SRC = ["我", "昨天", "住", "在", "他", "家", "。"]
 TGT = ["I", "stayed", "at", "his", "place", "yesterday", "."]
-SCORES = np.array([
-    [4.0, 0, 0, 0, 0, 0, 0], [0, 2.0, 4.0, 0, 0, 0, 0], [0, 0, 1.5, 4.0, 0, 0, 0],
-    [0, 0, 0, 0, 4.0, 1.0, 0], [0, 0, 0, 0, 1.5, 4.0, 0], [0, 4.5, 0, 0, 0, 0, 0],
-    [0, 0, 0, 0, 0, 0, 4.0]])
+SCORES = np.array(
+    [
+        [4.0, 0, 0, 0, 0, 0, 0],
+        [0, 2.0, 4.0, 0, 0, 0, 0],
+        [0, 0, 1.5, 4.0, 0, 0, 0],
+        [0, 0, 0, 0, 4.0, 1.0, 0],
+        [0, 0, 0, 0, 1.5, 4.0, 0],
+        [0, 4.5, 0, 0, 0, 0, 0],
+        [0, 0, 0, 0, 0, 0, 4.0],
+    ]
+)
 EVIL = "</script><img src=x onerror=alert(1)>"
 
 
@@ -71,22 +78,25 @@ def test_temperature_limits_are_hard_and_uniform():
     np.testing.assert_allclose(flat.weights, np.full(7, 1 / 7), atol=1e-3)
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    (dict(scores=SCORES[:, :6]), ValueError, "(T_y, T_x) = (7, 7)"),
-    (dict(scores=SCORES[0]), ValueError, "shape"),
-    (dict(scores=np.where(SCORES > 4, np.nan, SCORES)), ValueError, "NaN"),
-    (dict(scores=[["a"] * 7] * 7), TypeError, "scores"),
-    (dict(source_tokens=[]), ValueError, "source_tokens is empty"),
-    (dict(source_tokens="我昨天住在他家。"), TypeError, "list of strings"),
-    (dict(target_tokens=[1, 2, 3, 4, 5, 6, 7]), TypeError, "only strings"),
-    (dict(selected=7), ValueError, "[0, 7)"),
-    (dict(selected=-1), ValueError, "[0, 7)"),
-    (dict(selected=1.0), TypeError, "int"),
-    (dict(selected=True), TypeError, "int"),
-    (dict(temperature=0), ValueError, "temperature"),
-    (dict(temperature=float("inf")), ValueError, "temperature"),
-    (dict(temperature="hot"), TypeError, "temperature"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(scores=SCORES[:, :6]), ValueError, "(T_y, T_x) = (7, 7)"),
+        (dict(scores=SCORES[0]), ValueError, "shape"),
+        (dict(scores=np.where(SCORES > 4, np.nan, SCORES)), ValueError, "NaN"),
+        (dict(scores=[["a"] * 7] * 7), TypeError, "scores"),
+        (dict(source_tokens=[]), ValueError, "source_tokens is empty"),
+        (dict(source_tokens="我昨天住在他家。"), TypeError, "list of strings"),
+        (dict(target_tokens=[1, 2, 3, 4, 5, 6, 7]), TypeError, "only strings"),
+        (dict(selected=7), ValueError, "[0, 7)"),
+        (dict(selected=-1), ValueError, "[0, 7)"),
+        (dict(selected=1.0), TypeError, "int"),
+        (dict(selected=True), TypeError, "int"),
+        (dict(temperature=0), ValueError, "temperature"),
+        (dict(temperature=float("inf")), ValueError, "temperature"),
+        (dict(temperature="hot"), TypeError, "temperature"),
+    ],
+)
 def test_bad_constructor_arguments(kwargs, error, message):
     args = dict(source_tokens=SRC, target_tokens=TGT, scores=SCORES) | kwargs
     with pytest.raises(error, match=re.escape(message)):
@@ -96,8 +106,12 @@ def test_bad_constructor_arguments(kwargs, error, message):
 def test_bad_trait_values_are_refused_and_leave_the_widget_intact():
     w = FocusExplorer(SRC, TGT, SCORES, selected=3)
     before = list(w.weights)
-    for name, value, message in [("selected", 9, "[0, 7)"), ("temperature", -1.0, "temperature"),
-                                 ("scores", [[1.0, 2.0]], "shape"), ("target_tokens", [], "empty")]:
+    for name, value, message in [
+        ("selected", 9, "[0, 7)"),
+        ("temperature", -1.0, "temperature"),
+        ("scores", [[1.0, 2.0]], "shape"),
+        ("target_tokens", [], "empty"),
+    ]:
         with pytest.raises(traitlets.TraitError, match=re.escape(message)):
             setattr(w, name, value)
     assert w.selected == 3 and w.weights == before
@@ -106,7 +120,10 @@ def test_bad_trait_values_are_refused_and_leave_the_widget_intact():
 def test_mimebundle_has_widget_view_and_self_contained_html():
     w = FocusExplorer(SRC, TGT, SCORES, selected=5)
     data, _ = w._repr_mimebundle_()
-    assert data["text/plain"] == "FocusExplorer(7 target × 7 source tokens, selected=5 ('yesterday'), temperature=1)"
+    assert (
+        data["text/plain"]
+        == "FocusExplorer(7 target × 7 source tokens, selected=5 ('yesterday'), temperature=1)"
+    )
     assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == w.model_id
     html, state = payload(w)
     assert state["state"]["source_tokens"] == SRC and state["state"]["target_tokens"] == TGT

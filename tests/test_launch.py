@@ -1,7 +1,9 @@
 """Launching the chapters elsewhere: Binder and Colab settings, and the Colab set-up cell."""
+
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 from pathlib import Path
@@ -55,8 +57,11 @@ def test_every_chapter_opens_on_colab(path):
     assert cell.source == colab_setup.cell_source(), "run: .venv/bin/python scripts/colab_setup.py"
     assert CONFIG["repository"]["url"] in cell.source
     assert "remove-cell" in cell.metadata["tags"]
-    first_import = min(j for j, c in enumerate(nb.cells) if c.cell_type == "code" and "import" in c.source
-                       and c.metadata.get("attnbook") != colab_setup.MARK)
+    first_import = min(
+        j
+        for j, c in enumerate(nb.cells)
+        if c.cell_type == "code" and "import" in c.source and c.metadata.get("attnbook") != colab_setup.MARK
+    )
     assert i < first_import
 
 
@@ -64,8 +69,8 @@ def test_the_colab_cell_pins_what_requirements_pin():
     wanted = pins(ROOT / "requirements.txt")
     assert set(colab_setup.COLAB_PACKAGES) <= set(wanted)
     source = colab_setup.cell_source()
-    listed = re.search(r"in (\[.*?\])\]", source).group(1)
-    assert sorted(eval(listed)) == sorted(colab_setup.COLAB_PACKAGES)
+    listed = re.search(r"wanted = (\[.*?\])\n", source).group(1)
+    assert sorted(json.loads(listed)) == sorted(colab_setup.COLAB_PACKAGES)
     assert f'"torch=={wanted["torch"]}"' in source
 
 

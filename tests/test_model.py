@@ -1,4 +1,5 @@
 """The shared model interface (attnlib.model) and the source listings (attnlib.show)."""
+
 import pytest
 import torch
 
@@ -16,8 +17,11 @@ TASK = SequenceTask("copy", vocab_size=10, min_len=2, max_len=5)
 def models():
     torch.manual_seed(0)
     gru = Seq2SeqConfig(10, 10, embed=8, hidden=12, attention_hidden=8)
-    return {"fixed": FixedContextSeq2Seq(gru), "attention": AttentionSeq2Seq(gru),
-            "transformer": Transformer(TransformerConfig(10, 10, d_model=16, heads=2, d_ff=16))}
+    return {
+        "fixed": FixedContextSeq2Seq(gru),
+        "attention": AttentionSeq2Seq(gru),
+        "transformer": Transformer(TransformerConfig(10, 10, d_model=16, heads=2, d_ff=16)),
+    }
 
 
 @pytest.mark.parametrize("name", ["fixed", "attention", "transformer"])
@@ -68,7 +72,11 @@ def test_show_source_gives_the_code_that_runs():
     assert md.startswith("`attnlib.attention.attention`, from `attnlib/attention.py`:")
     assert f"```python\n{listing.code}\n```" in md
     method = show_source(Seq2Seq.step)  # a method: dedented, from its class's file
-    assert method.code.startswith("def step(self") and method.name == "attnlib.seq2seq.Seq2Seq.step"
+    assert (
+        method.code.startswith("def step(")
+        and "self" in method.code.split(")")[0]
+        and method.name == "attnlib.seq2seq.Seq2Seq.step"
+    )
     assert repr(method).splitlines()[0] == "# attnlib.seq2seq.Seq2Seq.step, from attnlib/seq2seq.py"
 
 

@@ -1,4 +1,5 @@
 """AdditiveAttention: shapes, the equation, masks, gradients, and clear errors."""
+
 import pytest
 import torch
 
@@ -47,7 +48,7 @@ def test_padded_positions_get_exactly_zero_weight_and_change_nothing():
     context, weights = attn(q, garbage, mask)
     assert (weights[~mask] == 0).all()
     for i, n in enumerate(lengths):
-        c_i, w_i = attn(q[i:i + 1], k[i:i + 1, :n])  # the unpadded sequence alone
+        c_i, w_i = attn(q[i : i + 1], k[i : i + 1, :n])  # the unpadded sequence alone
         torch.testing.assert_close(weights[i, :n], w_i[0])
         torch.testing.assert_close(context[i], c_i[0])
 
@@ -79,15 +80,18 @@ def test_gradients_reach_every_parameter_and_input():
         assert p.grad is not None and p.grad.abs().sum() > 0, name
 
 
-@pytest.mark.parametrize("call, error, fragments", [
-    (lambda a, q, k: a(q[0], k), ValueError, ["query", "(4,)", "(B, d_q)"]),
-    (lambda a, q, k: a(q, k[0]), ValueError, ["keys", "(5, 6)"]),
-    (lambda a, q, k: a(q[:2], k), ValueError, ["batch", "(2, 4)", "(3, 5, 6)"]),
-    (lambda a, q, k: a(q[:, :3], k), ValueError, ["width 4", "(3, 3)"]),
-    (lambda a, q, k: a(q, k, torch.ones(B, T + 1, dtype=torch.bool)), ValueError, ["mask", "(3, 6)"]),
-    (lambda a, q, k: a(q, k, torch.ones(B, T)), TypeError, ["mask", "bool"]),
-    (lambda a, q, k: a(q.long(), k), TypeError, ["query", "int64"]),
-])
+@pytest.mark.parametrize(
+    "call, error, fragments",
+    [
+        (lambda a, q, k: a(q[0], k), ValueError, ["query", "(4,)", "(B, d_q)"]),
+        (lambda a, q, k: a(q, k[0]), ValueError, ["keys", "(5, 6)"]),
+        (lambda a, q, k: a(q[:2], k), ValueError, ["batch", "(2, 4)", "(3, 5, 6)"]),
+        (lambda a, q, k: a(q[:, :3], k), ValueError, ["width 4", "(3, 3)"]),
+        (lambda a, q, k: a(q, k, torch.ones(B, T + 1, dtype=torch.bool)), ValueError, ["mask", "(3, 6)"]),
+        (lambda a, q, k: a(q, k, torch.ones(B, T)), TypeError, ["mask", "bool"]),
+        (lambda a, q, k: a(q.long(), k), TypeError, ["query", "int64"]),
+    ],
+)
 def test_bad_input_gets_a_clear_error(call, error, fragments):
     attn, q, k = make()
     with pytest.raises(error) as info:
@@ -96,7 +100,16 @@ def test_bad_input_gets_a_clear_error(call, error, fragments):
         assert fragment in str(info.value)
 
 
-@pytest.mark.parametrize("sizes", [(0, 4, 4), (4, -1, 4), (4, 4, 0), (4.0, 4, 4), (True, 4, 4)])
-def test_bad_sizes_are_refused(sizes):
-    with pytest.raises(ValueError, match="must be a positive int"):
+@pytest.mark.parametrize(
+    "sizes, error, match",
+    [
+        ((0, 4, 4), ValueError, "query_size must be >= 1"),
+        ((4, -1, 4), ValueError, "key_size must be >= 1"),
+        ((4, 4, 0), ValueError, "hidden_size must be >= 1"),
+        ((4.0, 4, 4), TypeError, "query_size must be an int"),
+        ((True, 4, 4), TypeError, "query_size must be an int"),
+    ],
+)
+def test_bad_sizes_are_refused(sizes, error, match):
+    with pytest.raises(error, match=match):
         AdditiveAttention(*sizes)

@@ -1,4 +1,5 @@
 """GRU encoder–decoders: shapes, padding, gradients, decoding, bidirectional, errors."""
+
 import pytest
 import torch
 
@@ -58,7 +59,7 @@ def test_a_sequence_alone_equals_the_same_sequence_in_a_padded_batch(Model, bidi
     logits, _ = model(b.src, b.src_lengths, b.tgt_in)
     i = int(b.src_lengths.argmin())  # the shortest sequence is padded the most in the batch
     n = int(b.src_lengths[i])
-    alone, _ = model(b.src[i:i + 1, :n], b.src_lengths[i:i + 1], b.tgt_in[i:i + 1])
+    alone, _ = model(b.src[i : i + 1, :n], b.src_lengths[i : i + 1], b.tgt_in[i : i + 1])
     torch.testing.assert_close(logits[i], alone[0])
 
 
@@ -105,15 +106,18 @@ def test_bidirectional_encoder_concatenates_both_directions():
     torch.testing.assert_close(final[:, 12:], states[:, 0, 12:])  # backward GRU ends at position 0
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(hidden=0), ValueError, "hidden"),
-    (dict(hidden=-4), ValueError, "hidden"),
-    (dict(embed=8.5), TypeError, "embed"),
-    (dict(src_vocab=2), ValueError, "eos_id"),
-    (dict(dropout=1.0), ValueError, "dropout"),
-    (dict(dropout="0.1"), TypeError, "dropout"),
-    (dict(bidirectional=1), TypeError, "bidirectional"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(hidden=0), ValueError, "hidden"),
+        (dict(hidden=-4), ValueError, "hidden"),
+        (dict(embed=8.5), TypeError, "embed"),
+        (dict(src_vocab=2), ValueError, "eos_id"),
+        (dict(dropout=1.0), ValueError, "dropout"),
+        (dict(dropout="0.1"), TypeError, "dropout"),
+        (dict(bidirectional=1), TypeError, "bidirectional"),
+    ],
+)
 def test_bad_config_gets_a_clear_error(kwargs, error, match):
     with pytest.raises(error, match=match):
         Seq2SeqConfig(**{"src_vocab": V, "tgt_vocab": V, **kwargs})
@@ -126,13 +130,16 @@ def test_config_is_frozen():
     assert Seq2SeqConfig(V, V, bidirectional=True).encoder_size == 2 * config.hidden
 
 
-@pytest.mark.parametrize("call, error, match", [
-    (lambda m, b: m(b.src.float(), b.src_lengths, b.tgt_in), TypeError, "src"),
-    (lambda m, b: m(b.src, b.src_lengths[:2], b.tgt_in), ValueError, "src_lengths"),
-    (lambda m, b: m(b.src, b.src_lengths + 10, b.tgt_in), ValueError, r"\[1, T_in"),
-    (lambda m, b: m(b.src, b.src_lengths, b.tgt_in[:2]), ValueError, "tgt_in"),
-    (lambda m, b: m.greedy_decode(b.src, b.src_lengths, max_len=0), ValueError, "max_len"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda m, b: m(b.src.float(), b.src_lengths, b.tgt_in), TypeError, "src"),
+        (lambda m, b: m(b.src, b.src_lengths[:2], b.tgt_in), ValueError, "src_lengths"),
+        (lambda m, b: m(b.src, b.src_lengths + 10, b.tgt_in), ValueError, r"\[1, T_in"),
+        (lambda m, b: m(b.src, b.src_lengths, b.tgt_in[:2]), ValueError, "tgt_in"),
+        (lambda m, b: m.greedy_decode(b.src, b.src_lengths, max_len=0), ValueError, "max_len"),
+    ],
+)
 def test_bad_input_gets_a_clear_error(call, error, match):
     with pytest.raises(error, match=match):
         call(build(AttentionSeq2Seq), batch())

@@ -1,4 +1,5 @@
 """Synthetic copy/reverse tasks: correctness, padding, lengths, determinism, errors."""
+
 import pytest
 import torch
 
@@ -7,7 +8,7 @@ from attnlib.data import EOS, FIRST_TOKEN, PAD, SOS, Batch, SequenceTask
 
 
 def real_tokens(batch: Batch, i: int) -> list[int]:
-    return batch.src[i, :batch.src_lengths[i]].tolist()
+    return batch.src[i, : batch.src_lengths[i]].tolist()
 
 
 @pytest.mark.parametrize("name", ["copy", "reverse"])
@@ -17,9 +18,9 @@ def test_targets_copy_or_reverse_the_source(name):
         src = real_tokens(batch, i)
         want = src if name == "copy" else src[::-1]
         n = len(src)
-        assert batch.tgt_out[i, :n + 1].tolist() == want + [EOS]
-        assert batch.tgt_in[i, :n + 1].tolist() == [SOS] + want
-        assert (batch.tgt_out[i, n + 1:] == PAD).all() and (batch.tgt_in[i, n + 1:] == PAD).all()
+        assert batch.tgt_out[i, : n + 1].tolist() == [*want, EOS]
+        assert batch.tgt_in[i, : n + 1].tolist() == [SOS, *want]
+        assert (batch.tgt_out[i, n + 1 :] == PAD).all() and (batch.tgt_in[i, n + 1 :] == PAD).all()
 
 
 def test_a_hand_made_reverse_example():
@@ -55,10 +56,13 @@ def test_same_seed_same_batches_different_seed_different_batches():
     assert not torch.equal(next(task.batches(8, seed=5)).src, next(s1).src)  # the stream moves on
 
 
-@pytest.mark.parametrize("name, want", [
-    ("copy", [[0, 1, 2, -1, -1], [0, 1, -1, -1, -1]]),
-    ("reverse", [[2, 1, 0, -1, -1], [1, 0, -1, -1, -1]]),
-])
+@pytest.mark.parametrize(
+    "name, want",
+    [
+        ("copy", [[0, 1, 2, -1, -1], [0, 1, -1, -1, -1]]),
+        ("reverse", [[2, 1, 0, -1, -1], [1, 0, -1, -1, -1]]),
+    ],
+)
 def test_source_positions(name, want):
     task = SequenceTask(name, vocab_size=10, min_len=2, max_len=3)
     assert task.source_positions(torch.tensor([3, 2]), 5).tolist() == want
@@ -76,16 +80,19 @@ def test_source_positions_index_the_copied_tokens():
 def test_public_names_are_reexported():
     for name in data.synthetic.__all__:
         assert getattr(data, name) is getattr(data.synthetic, name)
-    assert len({PAD, SOS, EOS}) == 3 and FIRST_TOKEN > max(PAD, SOS, EOS)
+    assert len({PAD, SOS, EOS}) == 3 and max(PAD, SOS, EOS) < FIRST_TOKEN
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(min_len=5, max_len=4), ValueError, "min_len"),
-    (dict(min_len=0), ValueError, "min_len"),
-    (dict(vocab_size=3), ValueError, "vocab_size"),
-    (dict(name="sort"), ValueError, "copy"),
-    (dict(max_len=4.0), TypeError, "max_len"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(min_len=5, max_len=4), ValueError, "min_len"),
+        (dict(min_len=0), ValueError, "min_len"),
+        (dict(vocab_size=3), ValueError, "vocab_size"),
+        (dict(name="sort"), ValueError, "copy"),
+        (dict(max_len=4.0), TypeError, "max_len"),
+    ],
+)
 def test_bad_task_settings(kwargs, error, match):
     with pytest.raises(error, match=match):
         SequenceTask(**kwargs)

@@ -1,4 +1,5 @@
 """Training loop (determinism, budgets, quiet output) and metrics on hand-made examples."""
+
 import math
 import os
 import subprocess
@@ -11,18 +12,34 @@ import torch
 
 from attnlib.data import EOS, PAD, SequenceTask
 from attnlib.seq2seq import AttentionSeq2Seq, FixedContextSeq2Seq, Seq2SeqConfig
-from attnlib.train import (TrainConfig, accuracy_by_length, accuracy_by_position, exact_match,
-                           predict, progress_bar, seed_everything, token_accuracy, torch_threads, train)
+from attnlib.train import (
+    TrainConfig,
+    Validation,
+    accuracy_by_length,
+    accuracy_by_position,
+    exact_match,
+    predict,
+    progress_bar,
+    seed_everything,
+    token_accuracy,
+    torch_threads,
+    train,
+)
 
 TASK = SequenceTask("reverse", vocab_size=8, min_len=2, max_len=4)
 CONFIG = Seq2SeqConfig(8, 8, embed=8, hidden=16, attention_hidden=8, dropout=0.1)
 
 
-def run(Model=AttentionSeq2Seq, seed=0, steps=5, **kwargs):
+def run(Model=AttentionSeq2Seq, seed=0, steps=5, validation=None, **kwargs):
     seed_everything(seed)
     model = Model(CONFIG)
-    result = train(model, TASK.batches(16, seed=seed), TrainConfig(steps=steps, seed=seed, **kwargs),
-                   progress=False)
+    result = train(
+        model,
+        TASK.batches(16, seed=seed),
+        TrainConfig(steps=steps, seed=seed, **kwargs),
+        progress=False,
+        validation=validation,
+    )
     return model, result
 
 
@@ -55,10 +72,17 @@ def test_no_output_when_progress_is_off_or_tqdm_is_disabled(capsys, monkeypatch)
     monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))  # "a notebook"
     assert progress_bar(3, None).disable is False
     # TQDM_DISABLE is tqdm's own switch, read when tqdm is imported: try it in a fresh process
-    code = ("import sys, types; sys.modules['ipykernel'] = types.ModuleType('ipykernel'); "
-            "from attnlib.train import progress_bar; print(progress_bar(3, None).disable)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "TQDM_DISABLE": "1"}).stdout
+    code = (
+        "import sys, types; sys.modules['ipykernel'] = types.ModuleType('ipykernel'); "
+        "from attnlib.train import progress_bar; print(progress_bar(3, None).disable)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "TQDM_DISABLE": "1"},
+    ).stdout
     assert out.split() == ["True"]
 
 
@@ -76,12 +100,19 @@ def test_train_refuses_what_is_not_a_sequence_model():
         train(torch.nn.Linear(2, 2), TASK.batches(4, seed=0), TrainConfig(steps=1))
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(steps=0), ValueError, "steps"), (dict(steps=2.5), TypeError, "steps"),
-    (dict(lr=0.0), ValueError, "lr"), (dict(clip=-1.0), ValueError, "clip"),
-    (dict(threads=0), ValueError, "threads"), (dict(time_budget=0), ValueError, "time_budget"),
-    (dict(seed=-1), ValueError, "seed"), (dict(lr="fast"), TypeError, "lr"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(steps=0), ValueError, "steps"),
+        (dict(steps=2.5), TypeError, "steps"),
+        (dict(lr=0.0), ValueError, "lr"),
+        (dict(clip=-1.0), ValueError, "clip"),
+        (dict(threads=0), ValueError, "threads"),
+        (dict(time_budget=0), ValueError, "time_budget"),
+        (dict(seed=-1), ValueError, "seed"),
+        (dict(lr="fast"), TypeError, "lr"),
+    ],
+)
 def test_bad_train_config(kwargs, error, match):
     with pytest.raises(error, match=match):
         TrainConfig(**kwargs)
@@ -126,3 +157,61 @@ def test_metrics_refuse_mismatched_shapes():
     with pytest.raises(ValueError, match="same shape"):
         token_accuracy(PRED[:, :3], TARGET)
     assert math.isnan(accuracy_by_position(PRED, TARGET, positions=torch.full((2, 4), 5))[0])
+
+
+class ScriptedValidation:
+    """A validation 'loss' that returns given values and remembers the weights it saw."""
+
+    def __init__(self, values):
+        self.values, self.seen = list(values), []
+
+    def __call__(self, model):
+        self.seen.append({k: v.clone() for k, v in model.state_dict().items()})
+        torch.rand(3)  # a careless check that draws random numbers must not change training
+        model.eval()  # nor one that leaves the model in eval mode (dropout off)
+        return self.values[len(self.seen) - 1]
+
+
+def test_validation_checks_leave_the_training_run_unchanged():
+    _, plain = run(steps=7)
+    check = ScriptedValidation([3.0, 2.0, 2.5, 4.0])
+    model, result = run(steps=7, validation=Validation(check, every=2, keep_best=False))
+    np.testing.assert_array_equal(result.losses, plain.losses)  # bit for bit
+    assert result.val_steps.tolist() == [2, 4, 6, 7]  # every 2 steps, and the last one
+    assert result.val_losses.tolist() == [3.0, 2.0, 2.5, 4.0]
+    assert result.kept_step == 7 and not model.training
+    for k, v in model.state_dict().items():  # without keep_best: the last step's weights
+        assert torch.equal(v, check.seen[-1][k]), k
+
+
+def test_keep_best_ends_with_the_best_checks_weights():
+    check = ScriptedValidation([3.0, 1.5, 2.5, 1.5, 4.0])
+    model, result = run(steps=10, validation=Validation(check, every=2))
+    assert result.kept_step == 4  # the lowest loss; the earliest of the two 1.5s
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, check.seen[1][k]), k
+    assert not torch.equal(check.seen[1]["out.weight"], check.seen[-1]["out.weight"])
+
+
+def test_without_validation_the_result_has_no_checks():
+    _, result = run(steps=3)
+    assert result.val_steps.shape == result.val_losses.shape == (0,) and result.kept_step == 3
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(loss=3.0), TypeError, "loss"),
+        (dict(every=0), ValueError, "every"),
+        (dict(every=1.5), TypeError, "every"),
+        (dict(keep_best=1), TypeError, "keep_best"),
+    ],
+)
+def test_bad_validation(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        Validation(**{"loss": len, **kwargs})
+
+
+def test_train_rejects_a_bad_validation():
+    with pytest.raises(TypeError, match="validation"):
+        run(steps=2, validation=len)

@@ -1,4 +1,5 @@
 """attnlib.transformer: parity with PyTorch's own layers, masks, shapes, determinism, gradients."""
+
 import math
 
 import pytest
@@ -8,9 +9,20 @@ from torch import nn
 from attnlib import functional as F
 from attnlib.data import SequenceTask
 from attnlib.train import TrainConfig, predict, seed_everything, train
-from attnlib.transformer import (AttentionMaps, BlockConfig, DecoderBlock, EncoderBlock,
-                                 MultiHeadAttention, PositionalEncoding, SelfAttention, Transformer,
-                                 TransformerConfig, causal_mask, padding_mask, sinusoidal_encoding)
+from attnlib.transformer import (
+    AttentionMaps,
+    BlockConfig,
+    DecoderBlock,
+    EncoderBlock,
+    MultiHeadAttention,
+    PositionalEncoding,
+    SelfAttention,
+    Transformer,
+    TransformerConfig,
+    causal_mask,
+    padding_mask,
+    sinusoidal_encoding,
+)
 
 D, H = 16, 4
 f64 = dict(dtype=torch.float64)
@@ -26,6 +38,7 @@ def torch_mha(seed=0, d=D, h=H):
 
 
 # -- parity with torch.nn.MultiheadAttention ----------------------------------------------
+
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("B, T_q, T_k", [(1, 1, 1), (2, 5, 5), (3, 4, 7)])
@@ -62,8 +75,13 @@ def test_multihead_matches_torch_with_causal_and_padding_masks(seed):
     x = torch.randn(3, 5, D, **f64)
     keep = padding_mask(torch.tensor([5, 3, 2]), 5) & causal_mask(5)  # (B, T, T)
     out, w = ours(x, x, x, keep)
-    ref, ref_w = theirs(x, x, x, key_padding_mask=torch.arange(5) >= torch.tensor([5, 3, 2])[:, None],
-                        attn_mask=~causal_mask(5))
+    ref, ref_w = theirs(
+        x,
+        x,
+        x,
+        key_padding_mask=torch.arange(5) >= torch.tensor([5, 3, 2])[:, None],
+        attn_mask=~causal_mask(5),
+    )
     torch.testing.assert_close(out, ref, atol=1e-6, rtol=0)
     torch.testing.assert_close(w.mean(dim=1), ref_w, atol=1e-6, rtol=0)
 
@@ -79,12 +97,21 @@ def test_from_torch_refuses_layouts_it_cannot_copy():
 
 # -- parity with torch.nn.TransformerEncoderLayer -----------------------------------------
 
+
 @pytest.mark.parametrize("norm_first", [False, True])
 @pytest.mark.parametrize("activation", ["relu", "gelu"])
 def test_encoder_block_matches_torch(norm_first, activation):
     torch.manual_seed(3)
-    theirs = nn.TransformerEncoderLayer(D, H, dim_feedforward=24, dropout=0.0, activation=activation,
-                                        batch_first=True, norm_first=norm_first, **f64).eval()
+    theirs = nn.TransformerEncoderLayer(
+        D,
+        H,
+        dim_feedforward=24,
+        dropout=0.0,
+        activation=activation,
+        batch_first=True,
+        norm_first=norm_first,
+        **f64,
+    ).eval()
     ours = EncoderBlock.from_torch(theirs).eval()
     assert ours.config.norm_first is norm_first and ours.config.activation == activation
     x = torch.randn(3, 6, D, **f64)
@@ -114,7 +141,7 @@ def test_post_norm_and_pre_norm_differ_with_the_same_weights():
     pre = EncoderBlock(BlockConfig(D, H, 32, norm_first=True)).double()
     pre.load_state_dict(post.state_dict())
     x = torch.randn(2, 4, D, **f64)
-    out_post, w_post = post(x)
+    out_post, _w_post = post(x)
     out_pre, _ = pre(x)
     assert not torch.allclose(out_post, out_pre)
     # post-norm ends on a LayerNorm: every position has mean 0 and variance 1 (weight 1, bias 0)
@@ -124,6 +151,7 @@ def test_post_norm_and_pre_norm_differ_with_the_same_weights():
 
 
 # -- masks --------------------------------------------------------------------------------
+
 
 def test_causal_mask_gives_exactly_zero_weight_to_the_future():
     torch.manual_seed(0)
@@ -175,11 +203,14 @@ def test_fully_masked_rows_give_zeros_not_nan():
     assert torch.isfinite(out).all() and (w[1] == 0).all()
 
 
-@pytest.mark.parametrize("bad, error, message", [
-    (torch.ones(5, 5), TypeError, "bool"),
-    (torch.ones(4, 4, dtype=torch.bool), ValueError, "broadcast"),
-    (torch.ones(1, 1, 1, 5, dtype=torch.bool), ValueError, "broadcast"),
-])
+@pytest.mark.parametrize(
+    "bad, error, message",
+    [
+        (torch.ones(5, 5), TypeError, "bool"),
+        (torch.ones(4, 4, dtype=torch.bool), ValueError, "broadcast"),
+        (torch.ones(1, 1, 1, 5, dtype=torch.bool), ValueError, "broadcast"),
+    ],
+)
 def test_bad_masks_are_refused_clearly(bad, error, message):
     mha = MultiHeadAttention(D, H)
     x = torch.randn(1, 5, D)
@@ -188,6 +219,7 @@ def test_bad_masks_are_refused_clearly(bad, error, message):
 
 
 # -- self-attention and positions ------------------------------------------------------------
+
 
 def test_single_head_self_attention_is_the_recipe_on_projections():
     torch.manual_seed(0)
@@ -231,10 +263,12 @@ def test_sinusoidal_encoding_matches_the_formula_and_depends_on_offsets_only():
 
 # -- shapes, configs, the whole model -------------------------------------------------------
 
+
 def small_model(**kw):
     torch.manual_seed(0)
-    return Transformer(TransformerConfig(src_vocab=11, tgt_vocab=13, d_model=D, heads=H, d_ff=24,
-                                         layers=2, **kw))
+    return Transformer(
+        TransformerConfig(src_vocab=11, tgt_vocab=13, d_model=D, heads=H, d_ff=24, layers=2, **kw)
+    )
 
 
 def test_transformer_shapes_and_attention_maps():
@@ -257,7 +291,7 @@ def test_encoder_scores_softmax_to_its_weights():
     scores = model.encoder.self_attention_scores(src, lengths)
     _, weights = model.encoder(src, lengths)
     keep = padding_mask(lengths, 4)[:, None]  # (B, 1, 1, T)
-    for s, w in zip(scores, weights):
+    for s, w in zip(scores, weights, strict=True):
         torch.testing.assert_close(F.softmax(s, mask=keep.expand_as(s)), w)
 
 
@@ -311,25 +345,31 @@ def test_greedy_decode_pads_after_eos():
     assert maps.cross[-1].shape == (1, H, 4, 2)
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    (dict(d_model=10, heads=4), ValueError, "divisible"),
-    (dict(dropout=1.0), ValueError, "dropout"),
-    (dict(norm_first=1), TypeError, "norm_first"),
-    (dict(activation="tanh"), ValueError, "activation"),
-    (dict(heads=0), ValueError, "heads"),
-    (dict(d_ff=2.5), TypeError, "d_ff"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(d_model=10, heads=4), ValueError, "divisible"),
+        (dict(dropout=1.0), ValueError, "dropout"),
+        (dict(norm_first=1), TypeError, "norm_first"),
+        (dict(activation="tanh"), ValueError, "activation"),
+        (dict(heads=0), ValueError, "heads"),
+        (dict(d_ff=2.5), TypeError, "d_ff"),
+    ],
+)
 def test_bad_block_configs_are_refused(kwargs, error, message):
     with pytest.raises(error, match=message):
         BlockConfig(**kwargs)
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    (dict(src_vocab=0, tgt_vocab=5), ValueError, "src_vocab"),
-    (dict(src_vocab=5, tgt_vocab=2), ValueError, "eos_id"),
-    (dict(src_vocab=5, tgt_vocab=5, layers=0), ValueError, "layers"),
-    (dict(src_vocab=5, tgt_vocab=5, d_model=6, heads=4), ValueError, "divisible"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(src_vocab=0, tgt_vocab=5), ValueError, "src_vocab"),
+        (dict(src_vocab=5, tgt_vocab=2), ValueError, "eos_id"),
+        (dict(src_vocab=5, tgt_vocab=5, layers=0), ValueError, "layers"),
+        (dict(src_vocab=5, tgt_vocab=5, d_model=6, heads=4), ValueError, "divisible"),
+    ],
+)
 def test_bad_transformer_configs_are_refused(kwargs, error, message):
     with pytest.raises(error, match=message):
         TransformerConfig(**kwargs)
@@ -351,7 +391,7 @@ def test_bad_inputs_are_refused_clearly():
     mha = MultiHeadAttention(D, H)
     with pytest.raises(ValueError, match="d_model=16"):
         mha(torch.randn(1, 3, 8), torch.randn(1, 3, 8), torch.randn(1, 3, 8))
-    with pytest.raises(TypeError, match="torch.Tensor"):
+    with pytest.raises(TypeError, match=r"torch\.Tensor"):
         mha([[0.0] * D], torch.randn(1, 3, D), torch.randn(1, 3, D))
     with pytest.raises(TypeError, match="TransformerConfig"):
         Transformer(BlockConfig())
@@ -359,12 +399,14 @@ def test_bad_inputs_are_refused_clearly():
 
 # -- chapter 5's exercise checkers: right answers pass, typical mistakes get a hint ----------
 
+
 def test_exercise_checkers_accept_right_answers_and_explain_wrong_ones():
     from attnlib.exercises import check
+
     assert check("5.1", causal_mask(4).tolist())
     assert "transpose" in check("5.1", causal_mask(4).T.tolist()).message
-    assert check("5.2", 8 * 4096 ** 2 * 4)
-    assert "one head" in check("5.2", 4096 ** 2 * 4).message
+    assert check("5.2", 8 * 4096**2 * 4)
+    assert "one head" in check("5.2", 4096**2 * 4).message
     assert check("5.3", lambda x, h: MultiHeadAttention(x.shape[-1], h).split_heads(x))
     wrong = check("5.3", lambda x, h: x.reshape(x.shape[0], h, x.shape[1], -1))
     assert not wrong and "transpose" not in wrong.message and "swap" in wrong.message
@@ -374,9 +416,11 @@ def test_exercise_checkers_accept_right_answers_and_explain_wrong_ones():
 
     def no_mask(x, W_q, W_k, W_v):
         return F.attention(x @ W_q, x @ W_k, x @ W_v)[::-1]  # (weights, context): wrong order too
+
     assert not check("5.5", no_mask)
-    assert check("5.5", lambda x, W_q, W_k, W_v: F.attention(x @ W_q, x @ W_k, x @ W_v,
-                                                             mask=causal_mask(len(x))))
+    assert check(
+        "5.5", lambda x, W_q, W_k, W_v: F.attention(x @ W_q, x @ W_k, x @ W_v, mask=causal_mask(len(x)))
+    )
     assert "raised" in check("5.5", lambda *a: 1 / 0).message
 
 
@@ -386,8 +430,9 @@ def test_fused_path_gives_the_weights_path_output(seed, masked):
     torch.manual_seed(seed)
     mha = MultiHeadAttention(32, 4).double()
     x = torch.randn(3, 7, 32, dtype=torch.float64)
-    mask = {"none": None, "padding": padding_mask(torch.tensor([7, 3, 1]), 7),
-            "causal": causal_mask(7)}[masked]
+    mask = {"none": None, "padding": padding_mask(torch.tensor([7, 3, 1]), 7), "causal": causal_mask(7)}[
+        masked
+    ]
     out, weights = mha(x, x, x, mask)
     fused, none = mha(x, x, x, mask, need_weights=False)
     assert none is None and weights is not None

@@ -7,6 +7,7 @@ The fresh environment borrows this one's third-party packages (torch, numpy, ...
 path entry, which adds them to ``sys.path`` without running this environment's ``.pth``
 files: the editable ``attnlib`` of the checkout is not importable there.
 """
+
 import shutil
 import subprocess
 import sys
@@ -46,8 +47,21 @@ def wheel(tmp_path_factory) -> Path:
     for name in SOURCES:
         copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy2
         copy(ROOT / name, src / name)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-                    "--no-build-isolation", "--wheel-dir", str(out), str(src)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--wheel-dir",
+            str(out),
+            str(src),
+        ],
+        check=True,
+    )
     (built,) = out.glob("attnlib-*.whl")
     return built
 
@@ -56,9 +70,14 @@ def test_the_wheel_carries_the_data(wheel):
     import zipfile
 
     names = set(zipfile.ZipFile(wheel).namelist())
-    for need in ("attnlib/_data/cmn-eng/cmn.txt", "attnlib/_data/cmn-eng/LICENSE.md",
-                 "attnlib/_data/fonts/NotoSansSC-attnlib.otf", "attnlib/_data/fonts/OFL.txt",
-                 "attnlib/_data/weights/ch4_attention.pt", "attnlib/widgets/_common.js"):
+    for need in (
+        "attnlib/_data/cmn-eng/cmn.txt",
+        "attnlib/_data/cmn-eng/LICENSE.md",
+        "attnlib/_data/fonts/NotoSansSC-attnlib.otf",
+        "attnlib/_data/fonts/OFL.txt",
+        "attnlib/_data/weights/ch4_attention.pt",
+        "attnlib/widgets/_common.js",
+    ):
         assert need in names, need
 
 
@@ -66,11 +85,18 @@ def test_installed_wheel_translates_in_a_fresh_environment(wheel, tmp_path):
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
-    site = Path(subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                               capture_output=True, text=True, check=True).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
     (site / "borrowed_dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
-    subprocess.run([python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
-                   check=True)
+    subprocess.run(
+        [python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)], check=True
+    )
     run = subprocess.run([python, "-I", "-c", SMOKE], capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]
     from attnlib.translate import WEIGHTS_DIR, load_model, prepare_data, translate

@@ -1,6 +1,7 @@
 """The live view's Chinese font, without a kernel: each widget's ``_css`` carries the glyphs
 of its Chinese characters (JupyterLab declares no Chinese font); the static page's HTML
 does not (the HTML book declares the font for the whole page)."""
+
 import base64
 import io
 import re
@@ -9,13 +10,14 @@ import numpy as np
 import pytest
 from fontTools.ttLib import TTFont
 
-from attnlib.widgets import FocusExplorer, QueryExplorer
-from attnlib.widgets import _base
+from attnlib.widgets import FocusExplorer, QueryExplorer, _base
 
 SRC = ["我", "昨天", "住", "在", "他", "家", "。"]
 TGT = ["I", "stayed", "at", "his", "place", "yesterday", "."]
-FACE = re.compile(r'@font-face \{ font-family: "Noto Sans SC attnbook";[^}]*unicode-range: ([^;]+);'
-                  r' src: url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\) format\("woff"\); \}')
+FACE = re.compile(
+    r'@font-face \{ font-family: "Noto Sans SC attnbook";[^}]*unicode-range: ([^;]+);'
+    r' src: url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\) format\("woff"\); \}'
+)
 
 
 @pytest.fixture(autouse=True)

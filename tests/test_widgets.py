@@ -1,11 +1,11 @@
 """Widgets without a kernel: traits, recomputation, mimebundle and escaping."""
+
 import json
 import re
 
 import numpy as np
 import pytest
 import traitlets
-
 from widget_payload import page_payload
 
 from attnlib import attention
@@ -39,7 +39,9 @@ def test_moving_a_key_moves_its_value_when_values_follow_keys():
     w = QueryExplorer(KEYS)
     w.key_points = [[2.0, 2.0], [0.0, 1.0], [-1.0, -1.0]]
     assert w.value_points[0] == [2.0, 2.0]
-    np.testing.assert_allclose(w.weights, attention(np.zeros(2), np.array(w.key_points), np.array(w.key_points))[1])
+    np.testing.assert_allclose(
+        w.weights, attention(np.zeros(2), np.array(w.key_points), np.array(w.key_points))[1]
+    )
 
 
 def test_separate_values_stay_put():
@@ -49,15 +51,18 @@ def test_separate_values_stay_put():
     assert w.value_points == vals and not w.values_follow_keys
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(keys=[[1, 2, 3]]), "(T, 2)"),
-    (dict(keys=[]), "(T, 2)"),
-    (dict(keys=KEYS, labels=["a"]), "3 strings"),
-    (dict(keys=KEYS, values=[[0, 0]]), "same shape"),
-    (dict(keys=KEYS, query=[1, 2, 3]), "query"),
-    (dict(keys=KEYS, temperature=0), "temperature"),
-    (dict(keys=[[np.nan, 0]]), "NaN"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(keys=[[1, 2, 3]]), "(T, 2)"),
+        (dict(keys=[]), "(T, 2)"),
+        (dict(keys=KEYS, labels=["a"]), "3 strings"),
+        (dict(keys=KEYS, values=[[0, 0]]), "same shape"),
+        (dict(keys=KEYS, query=[1, 2, 3]), "query"),
+        (dict(keys=KEYS, temperature=0), "temperature"),
+        (dict(keys=[[np.nan, 0]]), "NaN"),
+    ],
+)
 def test_bad_constructor_arguments(kwargs, message):
     with pytest.raises((ValueError, TypeError), match=re.escape(message)):
         QueryExplorer(**kwargs)
@@ -114,6 +119,9 @@ def test_static_payload_rounds_floats_so_cpu_noise_cannot_change_it():
     w = QueryExplorer([[1, 0], [0, 1], [-1, 0]], query=[0.3, 0.2])
     nudged = QueryExplorer([[1, 0], [0, 1], [-1, 0]], query=[0.3, 0.2 + 1e-12])  # CPU-noise sized
     assert w.weights != nudged.weights  # the float traits differ in their last digits ...
-    digest = lambda w: re.search(r'id="(attnlib-queryexplorer-[0-9a-f]+)-\d+"', w.static_html()).group(1)
+
+    def digest(w):
+        return re.search(r'id="(attnlib-queryexplorer-[0-9a-f]+)-\d+"', w.static_html()).group(1)
+
     assert digest(w) == digest(nudged)  # ... the page, and its id, do not
     assert page_payload(w.static_html()) == page_payload(nudged.static_html())

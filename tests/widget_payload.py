@@ -1,4 +1,5 @@
 """Read the JSON a widget's static HTML carries (its JS module and state), for the widget tests."""
+
 import json
 import re
 

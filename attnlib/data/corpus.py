@@ -32,11 +32,13 @@ Choices made here, on purpose:
   run of ASCII letters or digits (``Tom``, ``CD``, ``1945``) stays one token, as
   it would in English. English: lower-cased words and single punctuation marks,
   with a contraction kept whole (``don't``, ``tom's``).
-* **Splits** are made by English sentence (see :func:`split_pairs`), because the
-  same English sentence often comes with several Chinese translations.
+* **Splits** keep every sentence, Chinese or English, in one split (see
+  :func:`split_pairs`), because the same English sentence often comes with several
+  Chinese translations and the same Chinese sentence with several English ones.
 * **Special ids** are those of the synthetic tasks of chapter 1:
   ``<pad>`` = 0, ``<sos>`` = 1, ``<eos>`` = 2, plus ``<unk>`` = 3.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -45,30 +47,50 @@ import os
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from numbers import Real
 from pathlib import Path
-from typing import Any, Iterable, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 
+from .._validate import check_int
 from ..batch import EOS, PAD, SOS, Batch
 from ..resources import data_path
 
 __all__ = [
-    "CORPUS_PATH", "CORPUS_SHA256", "ATTRIBUTION", "RUNNING_EXAMPLE", "UNK", "SPECIALS",
-    "Pair", "Splits", "Vocab",
-    "file_sha256", "load_pairs", "to_simplified", "normalize_chinese", "normalize_english",
-    "tokenize_chinese", "tokenize_english", "split_pairs", "filter_by_length",
-    "find_pair", "running_example", "encode_pairs", "collate",
+    "ATTRIBUTION",
+    "CORPUS_PATH",
+    "CORPUS_SHA256",
+    "RUNNING_EXAMPLE",
+    "SPECIALS",
+    "UNK",
+    "Pair",
+    "Splits",
+    "Vocab",
+    "collate",
+    "encode_pairs",
+    "file_sha256",
+    "filter_by_length",
+    "find_pair",
+    "load_pairs",
+    "normalize_chinese",
+    "normalize_english",
+    "running_example",
+    "split_pairs",
+    "to_simplified",
+    "tokenize_chinese",
+    "tokenize_english",
 ]
 
 CORPUS_PATH = data_path("cmn-eng", "cmn.txt")
 CORPUS_SHA256 = "5f216a96299b133dccc5efd3278135f038fb118c3d8071743ddd82df04c7ba4d"
-ATTRIBUTION = ("Sentence pairs from the Tatoeba Project (https://tatoeba.org), CC BY 2.0 FR, "
-               "via www.manythings.org/anki")
+ATTRIBUTION = (
+    "Sentence pairs from the Tatoeba Project (https://tatoeba.org), CC BY 2.0 FR, via www.manythings.org/anki"
+)
 RUNNING_EXAMPLE = ("我昨天住在他家。", "I stayed at his place yesterday.")  # (Chinese, English)
 UNK = 3  # unknown token: any token not in the vocabulary
 SPECIALS = ("<pad>", "<sos>", "<eos>", "<unk>")  # SPECIALS[i] has id i: PAD, SOS, EOS, UNK
@@ -100,6 +122,7 @@ class Splits(NamedTuple):
 
 # -- reading ---------------------------------------------------------------------------------
 
+
 def file_sha256(path: str | os.PathLike) -> str:
     """The hex sha256 of the file at ``path``."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
@@ -108,18 +131,22 @@ def file_sha256(path: str | os.PathLike) -> str:
 def _read_checked(path: Path, expected_sha256: str | None) -> str:
     """Read ``path`` as UTF-8 text after checking its sha256 (unless ``expected_sha256`` is None)."""
     if not path.is_file():
-        raise FileNotFoundError(f"corpus file not found: {path} (the book ships it as "
-                                f"data/cmn-eng/cmn.txt; pass path=... to load another copy)")
+        raise FileNotFoundError(
+            f"corpus file not found: {path} (the book ships it as "
+            f"data/cmn-eng/cmn.txt; pass path=... to load another copy)"
+        )
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     if expected_sha256 is not None and digest != expected_sha256.lower():
-        raise ValueError(f"corpus file {path} has sha256 {digest}, expected {expected_sha256}: "
-                         "it was altered or is another release; restore it, or pass "
-                         "expected_sha256=None to load a different file on purpose")
+        raise ValueError(
+            f"corpus file {path} has sha256 {digest}, expected {expected_sha256}: "
+            "it was altered or is another release; restore it, or pass "
+            "expected_sha256=None to load a different file on purpose"
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
-        line = data[:err.start].count(b"\n") + 1
+        line = data[: err.start].count(b"\n") + 1
         raise ValueError(f"{path}, line {line}: not valid UTF-8 ({err.reason})") from None
 
 
@@ -128,14 +155,20 @@ def _parse_line(text: str, number: int, path: Path) -> tuple[str, str, str]:
     columns = text.split("\t")
     if len(columns) != 3 or not columns[0].strip() or not columns[1].strip():
         shown = text if len(text) <= _SHOWN else text[:_SHOWN] + "…"
-        raise ValueError(f"{path}, line {number}: expected 3 tab-separated columns "
-                         f"(English, Chinese, attribution) with non-empty sentences, "
-                         f"got {len(columns)} column(s): {shown!r}")
+        raise ValueError(
+            f"{path}, line {number}: expected 3 tab-separated columns "
+            f"(English, Chinese, attribution) with non-empty sentences, "
+            f"got {len(columns)} column(s): {shown!r}"
+        )
     return columns[0], columns[1], columns[2]
 
 
-def load_pairs(path: str | os.PathLike | None = None, *,
-               expected_sha256: str | None = CORPUS_SHA256, normalize: bool = True) -> list[Pair]:
+def load_pairs(
+    path: str | os.PathLike | None = None,
+    *,
+    expected_sha256: str | None = CORPUS_SHA256,
+    normalize: bool = True,
+) -> list[Pair]:
     """Load the sentence pairs of ``path`` (default: the shipped corpus), in file order.
 
     The file's sha256 must equal ``expected_sha256``; pass ``None`` to skip the check
@@ -154,12 +187,21 @@ def load_pairs(path: str | os.PathLike | None = None, *,
         english, chinese, attribution = _parse_line(raw.removesuffix("\r"), number, path)
         if normalize:
             english, chinese = normalize_english(english), normalize_chinese(chinese)
-        pairs.append(Pair(number, english, chinese, attribution,
-                          tuple(tokenize_chinese(chinese)), tuple(tokenize_english(english))))
+        pairs.append(
+            Pair(
+                number,
+                english,
+                chinese,
+                attribution,
+                tuple(tokenize_chinese(chinese)),
+                tuple(tokenize_english(english)),
+            )
+        )
     return pairs
 
 
 # -- normalising and tokenizing ----------------------------------------------------------------
+
 
 @lru_cache(maxsize=1)
 def _t2s() -> Any:
@@ -167,8 +209,10 @@ def _t2s() -> Any:
     try:
         import opencc
     except ImportError:
-        raise ImportError("converting Traditional to Simplified Chinese needs the 'opencc' "
-                          "package (pip install opencc==1.4.2)") from None
+        raise ImportError(
+            "converting Traditional to Simplified Chinese needs the 'opencc' "
+            "package (pip install opencc==1.4.2)"
+        ) from None
     return opencc.OpenCC("t2s")
 
 
@@ -226,6 +270,7 @@ def tokenize_english(text: str) -> list[str]:
 
 # -- splitting and filtering ------------------------------------------------------------------
 
+
 def _check_fractions(fractions: Sequence[float]) -> tuple[float, float, float]:
     """Return three finite, non-negative fractions summing to 1, or raise."""
     if isinstance(fractions, (str, bytes)) or not isinstance(fractions, Sequence) or len(fractions) != 3:
@@ -240,46 +285,69 @@ def _check_fractions(fractions: Sequence[float]) -> tuple[float, float, float]:
     return float(fractions[0]), float(fractions[1]), float(fractions[2])
 
 
-def _check_int(name: str, value: object, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
-    return int(value)
+def _connected_groups(pairs: Sequence[Pair]) -> list[list[Pair]]:
+    """The pairs grouped into connected components, each group in file order.
+
+    Two pairs are linked when they share their Chinese tokens or their English
+    tokens; a group is everything reachable through such links (union–find with
+    path halving). So 'a–b, b–c' chains end up in one group even though a and c
+    share nothing. Groups are ordered by their first pair, so the result does not
+    depend on anything but the input order.
+    """
+    parent = list(range(len(pairs)))  # parent[i]: a pair in i's group; roots point to themselves
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]  # path halving keeps the trees flat
+            i = parent[i]
+        return i
+
+    first: dict[tuple[str, tuple[str, ...]], int] = {}  # (side, tokens) -> first pair with them
+    for i, pair in enumerate(pairs):
+        for key in (("zh", pair.src), ("en", pair.tgt)):
+            a, b = root(i), root(first.setdefault(key, i))
+            parent[max(a, b)] = min(a, b)  # the smaller index stays the root
+    groups: dict[int, list[Pair]] = {}
+    for i, pair in enumerate(pairs):
+        groups.setdefault(root(i), []).append(pair)
+    return list(groups.values())
 
 
-def split_pairs(pairs: Sequence[Pair], fractions: Sequence[float] = (0.8, 0.1, 0.1),
-                seed: int = 0) -> Splits:
-    """Split pairs into train/validation/test by English sentence, reproducibly.
+def split_pairs(pairs: Sequence[Pair], fractions: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 0) -> Splits:
+    """Split pairs into train/validation/test so that no sentence crosses splits, reproducibly.
 
-    Pairs are grouped by their English tokens (so 'Hi.' and 'hi .' are one
-    sentence), and every group goes whole to one split: a model is never tested
-    on an English sentence it was trained on with another Chinese wording.
+    The corpus has many-to-many translations: one English sentence comes with
+    several Chinese wordings, and one Chinese sentence with several English ones
+    (我现在在打排球 -> "i'm playing volleyball now" and "i am playing volleyball now").
+    Splitting by one side only would leak the other: the model would be tested on
+    a source sentence it was trained on. So pairs are linked when they share
+    their Chinese tokens or their English tokens (so 'Hi.' and 'hi .' are one
+    sentence), and every connected group of pairs (see :func:`_connected_groups`;
+    a chain a–b, b–c is one group) goes whole to one split: no Chinese and no
+    English sentence occurs in two splits. On the shipped corpus the groups are
+    small (the largest has 25 pairs, all ways of asking 多少钱?).
+
     The groups are shuffled with ``numpy.random.default_rng(seed)`` (the file is
     sorted by length, so an unshuffled cut would test on the longest sentences),
     then cut where the running count of *pairs* passes ``fractions``; the pair
     shares therefore match the fractions up to one group. Each split keeps file order.
     """
     train_f, val_f, _ = _check_fractions(fractions)
-    seed = _check_int("seed", seed, 0)
-    groups: dict[tuple[str, ...], list[Pair]] = {}
-    for pair in pairs:
-        groups.setdefault(pair.tgt, []).append(pair)
+    seed = check_int("seed", seed, 0)
+    groups = _connected_groups(pairs)
     order = np.random.default_rng(seed).permutation(len(groups))
-    keys = list(groups)
     splits: tuple[list[Pair], ...] = ([], [], [])
     start, n = 0, len(pairs)
     for i in order:
-        group = groups[keys[i]]
         which = 0 if start < train_f * n else 1 if start < (train_f + val_f) * n else 2
-        splits[which].extend(group)
-        start += len(group)
+        splits[which].extend(groups[i])
+        start += len(groups[i])
     return Splits(*(sorted(s, key=lambda p: p.line) for s in splits))
 
 
 def filter_by_length(pairs: Iterable[Pair], max_src: int = 10, max_tgt: int = 10) -> list[Pair]:
     """Keep the pairs with at most ``max_src`` Chinese and ``max_tgt`` English tokens."""
-    max_src, max_tgt = _check_int("max_src", max_src, 1), _check_int("max_tgt", max_tgt, 1)
+    max_src, max_tgt = check_int("max_src", max_src, 1), check_int("max_tgt", max_tgt, 1)
     return [p for p in pairs if len(p.src) <= max_src and len(p.tgt) <= max_tgt]
 
 
@@ -290,7 +358,7 @@ def find_pair(splits: Splits, chinese: str, english: str) -> tuple[str, Pair]:
     punctuation in the query still matches. Raises ``LookupError`` if absent.
     """
     zh, en = normalize_chinese(chinese), normalize_english(english)
-    for name, pairs in zip(Splits._fields, splits):
+    for name, pairs in zip(Splits._fields, splits, strict=True):
         for pair in pairs:
             if pair.chinese == zh and pair.english == en:
                 return name, pair
@@ -304,6 +372,7 @@ def running_example(splits: Splits) -> tuple[str, Pair]:
 
 # -- vocabulary -------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Vocab:
     """Tokens <-> ids. Ids 0-3 are ``<pad>``, ``<sos>``, ``<eos>``, ``<unk>``; the rest follow.
@@ -316,8 +385,8 @@ class Vocab:
     _index: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if tuple(self.tokens[:len(SPECIALS)]) != SPECIALS:
-            got = tuple(self.tokens[:len(SPECIALS)])
+        if tuple(self.tokens[: len(SPECIALS)]) != SPECIALS:
+            got = tuple(self.tokens[: len(SPECIALS)])
             raise ValueError(f"a Vocab's tokens must start with {SPECIALS}, got {got}")
         index = {token: i for i, token in enumerate(self.tokens)}
         if len(index) != len(self.tokens):
@@ -327,21 +396,24 @@ class Vocab:
         object.__setattr__(self, "_index", index)
 
     @classmethod
-    def build(cls, sentences: Iterable[Sequence[str]], min_freq: int = 1,
-              max_size: int | None = None) -> Vocab:
+    def build(
+        cls, sentences: Iterable[Sequence[str]], min_freq: int = 1, max_size: int | None = None
+    ) -> Vocab:
         """A vocabulary of the tokens seen at least ``min_freq`` times in ``sentences``.
 
         ``max_size`` caps the total size, the 4 special tokens included.
         """
-        min_freq = _check_int("min_freq", min_freq, 1)
+        min_freq = check_int("min_freq", min_freq, 1)
         if max_size is not None:
-            max_size = _check_int("max_size", max_size, len(SPECIALS) + 1)
+            max_size = check_int("max_size", max_size, len(SPECIALS) + 1)
         counts: Counter[str] = Counter()
         for sentence in sentences:
             _check_tokens("each sentence", sentence)
             counts.update(sentence)
-        kept = sorted((t for t, c in counts.items() if c >= min_freq and t not in SPECIALS),
-                      key=lambda t: (-counts[t], t))
+        kept = sorted(
+            (t for t, c in counts.items() if c >= min_freq and t not in SPECIALS),
+            key=lambda t: (-counts[t], t),
+        )
         limit = None if max_size is None else max_size - len(SPECIALS)
         return cls(SPECIALS + tuple(kept[:limit]))
 
@@ -377,14 +449,18 @@ class Vocab:
 
 def _check_tokens(name: str, tokens: object) -> None:
     if isinstance(tokens, str) or not isinstance(tokens, Sequence):
-        raise TypeError(f"{name} must be a sequence of token strings (e.g. tokenize_english(text)), "
-                        f"got {type(tokens).__name__}")
+        raise TypeError(
+            f"{name} must be a sequence of token strings (e.g. tokenize_english(text)), "
+            f"got {type(tokens).__name__}"
+        )
 
 
 # -- batching ---------------------------------------------------------------------------------
 
-def encode_pairs(pairs: Iterable[Pair], src_vocab: Vocab,
-                 tgt_vocab: Vocab) -> list[tuple[list[int], list[int]]]:
+
+def encode_pairs(
+    pairs: Iterable[Pair], src_vocab: Vocab, tgt_vocab: Vocab
+) -> list[tuple[list[int], list[int]]]:
     """``(src_ids, tgt_ids)`` for each pair: Chinese with ``src_vocab``, English with ``tgt_vocab``."""
     return [(src_vocab.encode(p.src), tgt_vocab.encode(p.tgt)) for p in pairs]
 
@@ -392,7 +468,7 @@ def encode_pairs(pairs: Iterable[Pair], src_vocab: Vocab,
 def _check_example(i: int, example: object) -> tuple[Sequence[int], Sequence[int]]:
     if not isinstance(example, Sequence) or len(example) != 2:
         raise ValueError(f"examples[{i}] must be a pair (src_ids, tgt_ids), got {example!r}")
-    for name, ids in zip(("src_ids", "tgt_ids"), example):
+    for name, ids in zip(("src_ids", "tgt_ids"), example, strict=True):
         if isinstance(ids, str) or not isinstance(ids, Sequence) or len(ids) == 0:
             raise ValueError(f"examples[{i}]: {name} must be a non-empty sequence of ids, got {ids!r}")
         if not all(isinstance(t, (int, np.integer)) and not isinstance(t, bool) and t >= 0 for t in ids):
@@ -424,10 +500,10 @@ def collate(examples: Sequence[tuple[Sequence[int], Sequence[int]]], sort: bool 
     tgt_in = torch.full((B, T_out), PAD, dtype=torch.int64)  # (B, T_out)
     tgt_out = torch.full((B, T_out), PAD, dtype=torch.int64)  # (B, T_out)
     for b, (s, t) in enumerate(checked):
-        src[b, :len(s)] = torch.as_tensor(list(s))
+        src[b, : len(s)] = torch.as_tensor(list(s))
         tgt_in[b, 0] = SOS
-        tgt_in[b, 1:len(t) + 1] = torch.as_tensor(list(t))
-        tgt_out[b, :len(t)] = torch.as_tensor(list(t))
+        tgt_in[b, 1 : len(t) + 1] = torch.as_tensor(list(t))
+        tgt_out[b, : len(t)] = torch.as_tensor(list(t))
         tgt_out[b, len(t)] = EOS
     lengths = torch.tensor([len(s) for s, _ in checked], dtype=torch.int64)  # (B,)
     return Batch(src, lengths, tgt_in, tgt_out)

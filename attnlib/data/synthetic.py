@@ -11,10 +11,11 @@ With teacher forcing the decoder reads ``SOS`` + target and must predict target 
 
 Everything is drawn from a numpy ``Generator``, so a seed fixes every batch.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 import torch

@@ -11,14 +11,16 @@ A checker returns a :class:`Feedback`; its text says what is right or, when the
 answer is wrong, what to look at. Checkers never raise on a wrong answer: an
 exception inside the reader's function is reported as feedback too.
 """
+
 from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
-_CHECKERS: dict[str, Callable[[Any], "Feedback"]] = {}
+_CHECKERS: dict[str, Callable[[Any], Feedback]] = {}
 
 
 @dataclass(frozen=True)
@@ -42,8 +44,9 @@ class _NoAnswer:
     exercise: str
 
     def __repr__(self) -> str:
-        return (f"Exercise {self.exercise}: no answer yet. Replace None with your answer "
-                "and run the cell again.")
+        return (
+            f"Exercise {self.exercise}: no answer yet. Replace None with your answer and run the cell again."
+        )
 
     def __bool__(self) -> bool:
         return False
@@ -51,6 +54,7 @@ class _NoAnswer:
 
 def checker(exercise: str) -> Callable:
     """Register ``fn(answer) -> (passed, message)`` as the checker of ``exercise``."""
+
     def register(fn: Callable[[Any], tuple[bool, str]]) -> Callable:
         def run(answer: Any) -> Feedback:
             try:
@@ -58,8 +62,10 @@ def checker(exercise: str) -> Callable:
             except Exception as err:  # the reader's code failed: say how, don't crash
                 passed, message = False, f"your answer raised {type(err).__name__}: {err}"
             return Feedback(exercise, passed, message)
+
         _CHECKERS[exercise] = run
         return fn
+
     return register
 
 
@@ -74,4 +80,4 @@ def check(exercise: str, answer: Any) -> Feedback | _NoAnswer:
     return _CHECKERS[exercise](answer)
 
 
-__all__ = ["check", "checker", "Feedback"]
+__all__ = ["Feedback", "check", "checker"]

@@ -1,4 +1,5 @@
 """Checkers for chapter 1, the bottleneck."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -42,7 +43,7 @@ def _context_size(answer: Any) -> tuple[bool, str]:
 @checker("1.2")
 def _all_right(answer: Any) -> tuple[bool, str]:
     p, n = EX12["p"], EX12["tokens"]
-    got, want = _number(answer), p ** n
+    got, want = _number(answer), p**n
     if np.isclose(got, p, atol=0.005):
         return False, f"{p} is the chance of one token; all {n} must be right"
     if np.isclose(got, p * n, atol=0.05) or np.isclose(got, 1 - (1 - p) ** n, atol=0.005):
@@ -59,8 +60,9 @@ def _random_case(rng: np.random.Generator, B: int, T: int) -> tuple[torch.Tensor
     lengths[0] = T
     pad = torch.arange(T) >= torch.from_numpy(lengths)[:, None]
     target = target.masked_fill(pad, PAD)
-    pred = torch.where(torch.from_numpy(rng.random((B, T)) < 0.6), target,
-                       torch.from_numpy(rng.integers(0, 8, size=(B, T))))
+    pred = torch.where(
+        torch.from_numpy(rng.random((B, T)) < 0.6), target, torch.from_numpy(rng.integers(0, 8, size=(B, T)))
+    )
     return pred, target
 
 
@@ -74,8 +76,10 @@ def _token_accuracy(fn: Any) -> tuple[bool, str]:
             return False, "my_token_accuracy returns None: write its body, then run the cell again"
         got, want = float(out), token_accuracy(pred, target, pad_id=PAD)
         if np.isclose(got, float((pred == target).float().mean()), atol=1e-9) and not np.isclose(got, want):
-            return False, ("you count the padding: a PAD in the target is not a token to predict; "
-                           "compare only where target != PAD")
+            return False, (
+                "you count the padding: a PAD in the target is not a token to predict; "
+                "compare only where target != PAD"
+            )
         if not np.isclose(got, want, atol=1e-9):
             return False, f"for a ({B}, {T}) batch expected {want:.4f}, got {got:.4f}"
     return True, "correct: your accuracy matches attnlib.train.token_accuracy"
@@ -104,11 +108,17 @@ def _greedy_decode(fn: Any) -> tuple[bool, str]:
             return False, "my_greedy_decode returns None: write its body, then run the cell again"
         got = torch.as_tensor(out)
         if got.shape != want.shape:
-            return False, f"return one row per sequence and max_len columns: expected {tuple(want.shape)}, got {tuple(got.shape)}"
+            return (
+                False,
+                f"return one row per sequence and max_len columns: expected {tuple(want.shape)}, "
+                f"got {tuple(got.shape)}",
+            )
         is_eos = (want == EOS).long()
         upto_eos = (is_eos.cumsum(dim=1) - is_eos) == 0  # up to and including the first EOS
         if not torch.equal(got[upto_eos], want[upto_eos]):
             name = type(model).__name__
-            return False, (f"your tokens differ from {name}.greedy_decode: start from s0 of "
-                           "model.encode, feed SOS first, then feed back each step's argmax")
+            return False, (
+                f"your tokens differ from {name}.greedy_decode: start from s0 of "
+                "model.encode, feed SOS first, then feed back each step's argmax"
+            )
     return True, "correct: your loop matches greedy_decode for both models"

@@ -1,4 +1,5 @@
 """Checkers for chapter 2, the human analogy."""
+
 from __future__ import annotations
 
 import math
@@ -59,10 +60,14 @@ def _soft_lookup(fn: Any) -> tuple[bool, str]:
         if got.shape != want.shape:
             return False, f"return one weight per key ({len(want)}); got shape {got.shape} for {query!r}"
         if not np.allclose(got, want, atol=1e-6):
-            hint = ("; a query that shares nothing with any key should get the uniform average"
-                    if query == "xyz" else "; did you divide the scores by the temperature?")
-            return False, (f"for query {query!r} at τ = {tau} expected {np.round(want, 3)}, "
-                           f"got {np.round(got, 3)}{hint}")
+            hint = (
+                "; a query that shares nothing with any key should get the uniform average"
+                if query == "xyz"
+                else "; did you divide the scores by the temperature?"
+            )
+            return False, (
+                f"for query {query!r} at τ = {tau} expected {np.round(want, 3)}, got {np.round(got, 3)}{hint}"
+            )
     return True, "correct: an exact match, a fuzzy match and no match at all, all handled by one softmax"
 
 
@@ -99,12 +104,18 @@ def _slopes(answer: Any) -> tuple[bool, str]:
     alpha = softmax(STAYED)[ZHU]
     want = alpha * (1 - alpha)  # d alpha_j / d e_j at τ = 1
     if hard != 0:
-        return False, ("the hard weight of 住 is 1 for every score near 4: a small nudge does not "
-                       "change it, so its slope is 0")
+        return False, (
+            "the hard weight of 住 is 1 for every score near 4: a small nudge does not "
+            "change it, so its slope is 0"
+        )
     if abs(soft - want) <= 0.002:
-        return True, (f"correct: soft slope α(1 − α) = {want:.4f}, hard slope 0; "
-                      "gradient descent can only learn through the soft one")
+        return True, (
+            f"correct: soft slope α(1 − α) = {want:.4f}, hard slope 0; "
+            "gradient descent can only learn through the soft one"
+        )
     if abs(soft - alpha) <= 0.002:
         return False, f"{alpha:.4f} is the weight itself; the question asks how fast it changes"
-    return False, ("not yet: nudge the score of 住 by a small ε, recompute the soft weight, and "
-                   "divide the change by ε (or use dα/de = α(1 − α))")
+    return False, (
+        "not yet: nudge the score of 住 by a small ε, recompute the soft weight, and "
+        "divide the change by ε (or use dα/de = α(1 − α))"
+    )

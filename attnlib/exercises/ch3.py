@@ -1,4 +1,5 @@
 """Checkers for chapter 3, the QKV recipe."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -32,16 +33,22 @@ def _weights_by_hand(answer: Any) -> tuple[bool, str]:
 
 @checker("3.2")
 def _stable_softmax(fn: Any) -> tuple[bool, str]:
-    cases = [np.array([1.0, 2.0, 3.0]), np.array([1000.0, 1001.0, 999.0]),
-             np.array([-1000.0, -1000.0]), np.array([5.0])]
+    cases = [
+        np.array([1.0, 2.0, 3.0]),
+        np.array([1000.0, 1001.0, 999.0]),
+        np.array([-1000.0, -1000.0]),
+        np.array([5.0]),
+    ]
     for x in cases:
         out = fn(x)
         if out is None:
             return False, "my_softmax returns None: write its body, then run the cell again"
         got = np.asarray(out, dtype=float)
         if not np.isfinite(got).all():
-            return False, (f"got {got} for scores {x}: exp(1000) overflows; subtract the "
-                           "largest score before exponentiating")
+            return False, (
+                f"got {got} for scores {x}: exp(1000) overflows; subtract the "
+                "largest score before exponentiating"
+            )
         if not _close(got, softmax(x), atol=1e-9):
             return False, f"for scores {x} expected {softmax(x)}, got {got}"
     return True, "correct, and stable for scores in the thousands"
@@ -59,8 +66,10 @@ def _attention_one_query(fn: Any) -> tuple[bool, str]:
             return False, "return a pair (context, weights), like attnlib.attention"
         want_c, want_w = attention(q, K, V, score="scaled_dot")
         if not _close(out[1], want_w, atol=1e-8):
-            return False, (f"weights differ for T={T}, d={d}: expected {np.round(want_w, 4)}, got "
-                           f"{np.round(np.asarray(out[1], float), 4)}. Did you divide the scores by sqrt(d)?")
+            return False, (
+                f"weights differ for T={T}, d={d}: expected {np.round(want_w, 4)}, got "
+                f"{np.round(np.asarray(out[1], float), 4)}. Did you divide the scores by sqrt(d)?"
+            )
         if not _close(out[0], want_c, atol=1e-8):
             return False, "weights are right but the context is not: it is weights @ V"
     return True, "correct: your attention matches attnlib's on random inputs"

@@ -1,4 +1,5 @@
 """Checkers for chapter 4, the dynamic context."""
+
 from __future__ import annotations
 
 import math
@@ -21,8 +22,9 @@ EX41 = {
 EX44 = {"query": 128, "key": 256, "hidden": 128}
 
 
-def additive_step(s_prev: np.ndarray, H: np.ndarray, W_q: np.ndarray, W_k: np.ndarray,
-                  v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def additive_step(
+    s_prev: np.ndarray, H: np.ndarray, W_q: np.ndarray, W_k: np.ndarray, v: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Reference for 4.1: (context (d_k,), weights (T,)) of one additive-attention step."""
     scores = np.tanh(W_q @ s_prev + H @ W_k.T) @ v  # (T, n') @ (n',) -> (T,)
     weights = softmax(scores)  # (T,)
@@ -47,12 +49,16 @@ def _one_step(answer: Any) -> tuple[bool, str]:
     if not np.isclose(w.sum(), 1.0, atol=0.01):
         return False, f"your weights sum to {w.sum():.3f}; after the softmax they sum to 1"
     if not np.allclose(w, want_w, atol=0.005):
-        return False, ("the weights are off: score each h_j with v·tanh(W_q s + W_k h_j), "
-                       "then take the softmax of the three scores")
+        return False, (
+            "the weights are off: score each h_j with v·tanh(W_q s + W_k h_j), "
+            "then take the softmax of the three scores"
+        )
     if c.shape != want_c.shape or not np.allclose(c, want_c, atol=0.005):
         return False, "the weights are right but the context is not: c = Σ_j α_j h_j"
-    return True, (f"correct: α = ({', '.join(f'{x:.3f}' for x in want_w)}), "
-                  f"c = ({', '.join(f'{x:.3f}' for x in want_c)})")
+    return True, (
+        f"correct: α = ({', '.join(f'{x:.3f}' for x in want_w)}), "
+        f"c = ({', '.join(f'{x:.3f}' for x in want_c)})"
+    )
 
 
 def jumps_back(weights: Any) -> int:
@@ -64,8 +70,12 @@ def jumps_back(weights: Any) -> int:
 @checker("4.2")
 def _jumps_back(fn: Any) -> tuple[bool, str]:
     rng = np.random.default_rng(4)
-    cases = [np.eye(4), np.eye(4)[::-1], np.array([[0.2, 0.8]]),
-             np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8]])]
+    cases = [
+        np.eye(4),
+        np.eye(4)[::-1],
+        np.array([[0.2, 0.8]]),
+        np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8]]),
+    ]
     cases += [rng.dirichlet(np.ones(n), size=m) for n, m in [(5, 6), (8, 7), (3, 9)]]
     for A in cases:
         got = fn(A)
@@ -74,8 +84,10 @@ def _jumps_back(fn: Any) -> tuple[bool, str]:
         if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
             return False, f"return a whole number (an int), got {type(got).__name__}"
         if got != jumps_back(A):
-            return False, (f"for the matrix\n{np.round(A, 2)}\nexpected {jumps_back(A)}, got {got}: "
-                           "compare each step's argmax with the previous step's")
+            return False, (
+                f"for the matrix\n{np.round(A, 2)}\nexpected {jumps_back(A)}, got {got}: "
+                "compare each step's argmax with the previous step's"
+            )
     return True, "correct: a diagonal alignment has 0 jumps back; a reversed one has one per step"
 
 
@@ -92,8 +104,11 @@ def _brevity_penalty(fn: Any) -> tuple[bool, str]:
             return False, "brevity_penalty returns None: write its body, then run the cell again"
         want = brevity_penalty(c, r)
         if not isinstance(got, (int, float, np.floating)) or not math.isclose(got, want, rel_tol=1e-6):
-            hint = ("a hypothesis longer than the reference is not penalised" if c > r else
-                    "for a short hypothesis, BP = exp(1 − r/c)")
+            hint = (
+                "a hypothesis longer than the reference is not penalised"
+                if c > r
+                else "for a short hypothesis, BP = exp(1 − r/c)"
+            )
             return False, f"for c = {c}, r = {r} expected {want:.4f}, got {got!r}: {hint}"
     return True, "correct: only translations shorter than their references are penalised"
 
@@ -111,6 +126,5 @@ def _parameters(answer: Any) -> tuple[bool, str]:
     if answer == want - EX44["hidden"]:
         return False, "almost: W_k has a bias too (one bias serves the sum W_q s + W_k h)"
     if answer != want:
-        return False, ("count W_q (hidden × query), W_k (hidden × key) and its bias (hidden), "
-                       "and v (hidden)")
+        return False, ("count W_q (hidden × query), W_k (hidden × key) and its bias (hidden), and v (hidden)")
     return True, f"correct: {want:,} parameters"

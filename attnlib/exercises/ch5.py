@@ -1,4 +1,5 @@
 """Checkers for chapter 5, the Transformer."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -57,10 +58,16 @@ def _split_heads(fn: Any) -> tuple[bool, str]:
             return False, "my_split_heads returns None: write its body, then run the cell again"
         want = MultiHeadAttention(d, h).split_heads(x)
         if tuple(out.shape) != tuple(want.shape):
-            return False, f"for x of shape {(B, T, d)} and h = {h} expected shape {tuple(want.shape)}, got {tuple(out.shape)}"
+            return (
+                False,
+                f"for x of shape {(B, T, d)} and h = {h} expected shape {tuple(want.shape)}, "
+                f"got {tuple(out.shape)}",
+            )
         if not torch.equal(torch.as_tensor(out), want):
-            return False, ("right shape, wrong contents: view x as (B, T, h, d_k) first, then swap the T and h "
-                           "axes; viewing it directly as (B, h, T, d_k) mixes tokens across heads")
+            return False, (
+                "right shape, wrong contents: view x as (B, T, h, d_k) first, then swap the T and h "
+                "axes; viewing it directly as (B, h, T, d_k) mixes tokens across heads"
+            )
     return True, "correct: the same as MultiHeadAttention.split_heads"
 
 
@@ -77,8 +84,10 @@ def _positional_encoding(fn: Any) -> tuple[bool, str]:
         if np.allclose(got[:, 0::2], want[:, 1::2], atol=1e-4):
             return False, "sines and cosines are swapped: sines go in the even columns (0, 2, ...)"
         if not np.allclose(got, want, atol=1e-4):
-            return False, ("values differ: the angle is p / 10000^(2i / d_model), where 2i is the even column "
-                           "index, the same for columns 2i and 2i + 1")
+            return False, (
+                "values differ: the angle is p / 10000^(2i / d_model), where 2i is the even column "
+                "index, the same for columns 2i and 2i + 1"
+            )
     return True, "correct: the table of Vaswani et al. (2017), section 3.5"
 
 
@@ -100,8 +109,10 @@ def _causal_self_attention(fn: Any) -> tuple[bool, str]:
         if got_w.triu(diagonal=1).abs().max() > 0:
             return False, "a query gives weight to later keys: mask every j > i before the softmax"
         if not torch.allclose(got_w, want_w, atol=1e-8):
-            return False, ("the weights differ from attnlib's: scores are q·k / sqrt(d_k), then a softmax over "
-                           "each row's allowed keys")
+            return False, (
+                "the weights differ from attnlib's: scores are q·k / sqrt(d_k), then a softmax over "
+                "each row's allowed keys"
+            )
         if not torch.allclose(torch.as_tensor(out[0], dtype=torch.float64), want_c, atol=1e-8):
             return False, "the weights are right but the context is not: it is weights @ (x @ W_v)"
     return True, "correct: your causal head matches attnlib on random inputs"

@@ -22,6 +22,7 @@ in the live view each widget carries the glyphs of its own Chinese characters in
 ``_css`` (:func:`cjk_font_face`, a few kB), so they show on a machine with no Chinese
 font too.
 """
+
 from __future__ import annotations
 
 import base64
@@ -30,9 +31,9 @@ import io
 import itertools
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import anywidget
 import traitlets
@@ -89,8 +90,13 @@ def json_for_html(obj: Any) -> str:
     element or start markup; the JSON parser turns them back into characters.
     """
     text = json.dumps(obj, ensure_ascii=False, sort_keys=True, allow_nan=False)
-    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
-                    ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+    for ch, esc in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
         text = text.replace(ch, esc)
     return text
 
@@ -99,8 +105,10 @@ FONT_FILE = HERE.parent.parent / "data" / "fonts" / "NotoSansSC-attnlib.otf"  # 
 FONT_FAMILY = "Noto Sans SC attnbook"  # the CSS family of the book's Chinese font
 # Chinese text: the CJK blocks of scripts/make_font_subset.py (ideographs, CJK and full-width
 # punctuation, radicals, kana, compatibility forms).
-CJK = re.compile("[\u2e80-\u2fdf\u3000-\u33ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-                 "\ufe10-\ufe1f\ufe30-\ufe6f\uff00-\uffef\U00020000-\U0003ffff]")
+CJK = re.compile(
+    "[\u2e80-\u2fdf\u3000-\u33ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    "\ufe10-\ufe1f\ufe30-\ufe6f\uff00-\uffef\U00020000-\U0003ffff]"
+)
 _live_fonts: dict[str, tuple[frozenset, str]] = {}  # widget class -> (characters, @font-face)
 
 
@@ -137,8 +145,10 @@ def cjk_font_face(chars: Iterable[str]) -> str:
     font.save(woff)
     data = base64.b64encode(woff.getvalue()).decode("ascii")
     ranges = ", ".join(f"U+{c:X}" for c in sorted(codes))
-    return (f'@font-face {{ font-family: "{FONT_FAMILY}"; font-style: normal; font-weight: 400; '
-            f'unicode-range: {ranges}; src: url(data:font/woff;base64,{data}) format("woff"); }}\n')
+    return (
+        f'@font-face {{ font-family: "{FONT_FAMILY}"; font-style: normal; font-weight: 400; '
+        f'unicode-range: {ranges}; src: url(data:font/woff;base64,{data}) format("woff"); }}\n'
+    )
 
 
 class BookWidget(anywidget.AnyWidget):
@@ -195,8 +205,7 @@ class BookWidget(anywidget.AnyWidget):
         """The synced, public traits: what the page's JS needs to draw the widget."""
         names = self.trait_names(sync=True)
         skip = {"layout", "tabbable", "tooltip", "comm", "keys", "log"}
-        return {n: getattr(self, n) for n in sorted(names)
-                if not n.startswith("_") and n not in skip}
+        return {n: getattr(self, n) for n in sorted(names) if not n.startswith("_") and n not in skip}
 
     def static_html(self) -> str:
         """The self-contained HTML fallback: container, JSON payload, boot script."""
@@ -204,12 +213,13 @@ class BookWidget(anywidget.AnyWidget):
         payload = json_for_html({"state": state, "esm": str(self._esm)})
         digest = hashlib.sha1(payload.encode()).hexdigest()[:10]
         uid = f"attnlib-{type(self).__name__.lower()}-{digest}-{next(_ids)}"
-        return (f'<style>{self._page_css}</style>\n'
-                f'<div class="attnlib-widget" id="{uid}">'
-                f'<p class="attnlib-noscript">Interactive {self._plain_name}: it needs '
-                f'JavaScript (open the HTML book or run the notebook).</p></div>\n'
-                f'<script type="application/json" id="{uid}-data">{payload}</script>\n'
-                + _BOOT.format(uid=uid))
+        return (
+            f"<style>{self._page_css}</style>\n"
+            f'<div class="attnlib-widget" id="{uid}">'
+            f'<p class="attnlib-noscript">Interactive {self._plain_name}: it needs '
+            f"JavaScript (open the HTML book or run the notebook).</p></div>\n"
+            f'<script type="application/json" id="{uid}-data">{payload}</script>\n' + _BOOT.format(uid=uid)
+        )
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict, dict] | None:
         bundle = super()._repr_mimebundle_(**kwargs)

@@ -16,9 +16,11 @@ Everything the page draws is precomputed in Python and synced as traits, so the
 static book needs no kernel. With a kernel and a ``translator``, a reader can
 also type a new Chinese sentence; Python translates it and updates the traits.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import traitlets as t
@@ -40,14 +42,16 @@ def project_2d(states: Any, contexts: Any) -> tuple[np.ndarray, np.ndarray, floa
     """
     h, c = as_float_array("states", states), as_float_array("contexts", contexts)
     if h.ndim != 2 or c.ndim != 2 or h.shape[1] != c.shape[1] or len(h) == 0 or len(c) == 0:
-        raise ValueError(f"need states (T_in, d) and contexts (T_out, d) of the same width d; "
-                         f"got states {h.shape}, contexts {c.shape}")
+        raise ValueError(
+            f"need states (T_in, d) and contexts (T_out, d) of the same width d; "
+            f"got states {h.shape}, contexts {c.shape}"
+        )
     check_finite("states", h)
     check_finite("contexts", c)
     mean = h.mean(axis=0)
     _, sv, vt = np.linalg.svd(h - mean, full_matrices=False)  # rows of vt: principal axes
     axes = np.zeros((2, h.shape[1]))
-    axes[:min(2, len(vt))] = vt[:2]
+    axes[: min(2, len(vt))] = vt[:2]
     for axis in axes:
         if axis.any() and axis[np.abs(axis).argmax()] < 0:
             axis *= -1
@@ -55,7 +59,7 @@ def project_2d(states: Any, contexts: Any) -> tuple[np.ndarray, np.ndarray, floa
     scale = max(np.abs(hp).max(), np.abs(cp).max())
     if scale > 0:
         hp, cp = hp / scale, cp / scale
-    total = float((sv ** 2).sum())
+    total = float((sv**2).sum())
     explained = float((sv[:2] ** 2).sum() / total) if total > 0 else 1.0
     return hp, cp, explained
 
@@ -63,24 +67,35 @@ def project_2d(states: Any, contexts: Any) -> tuple[np.ndarray, np.ndarray, floa
 def example_from_translation(translation: Any, label: str, reference: str = "") -> dict:
     """The widget's data for one :class:`~attnlib.translate.Translation` (rounded for the page)."""
     if getattr(translation, "weights", None) is None:
-        raise ValueError("the translation has no attention weights (a model without attention?); "
-                         "AlignmentExplorer needs an AttentionSeq2Seq's translation")
+        raise ValueError(
+            "the translation has no attention weights (a model without attention?); "
+            "AlignmentExplorer needs an AttentionSeq2Seq's translation"
+        )
     if not isinstance(label, str) or not isinstance(reference, str):
         raise TypeError("label and reference must be strings")
     source = check_tokens("source", translation.source)
     output = check_tokens("output", translation.output)
     w = as_float_array("weights", translation.weights)
     if w.shape != (len(output), len(source)):
-        raise ValueError(f"weights must have shape (T_out, T_in) = ({len(output)}, {len(source)}), "
-                         f"one row per output token; got {w.shape}")
+        raise ValueError(
+            f"weights must have shape (T_out, T_in) = ({len(output)}, {len(source)}), "
+            f"one row per output token; got {w.shape}"
+        )
     check_finite("weights", w)
     if (w < 0).any() or not np.allclose(w.sum(axis=1), 1.0, atol=1e-4):
         raise ValueError("each row of weights must be non-negative and sum to 1")
     hp, cp, explained = project_2d(translation.states, translation.contexts)
     r = lambda a, d=4: np.round(np.asarray(a, dtype=float), d).tolist()  # noqa: E731
-    return {"label": label, "source": source, "output": output, "reference": reference,
-            "weights": r(w), "source_points": r(hp), "context_points": r(cp),
-            "explained": round(explained, 4)}
+    return {
+        "label": label,
+        "source": source,
+        "output": output,
+        "reference": reference,
+        "weights": r(w),
+        "source_points": r(hp),
+        "context_points": r(cp),
+        "explained": round(explained, 4),
+    }
 
 
 def _check_example(i: int, ex: Any) -> dict:
@@ -89,8 +104,11 @@ def _check_example(i: int, ex: Any) -> dict:
     if not isinstance(ex, dict) or any(k not in ex for k in need):
         raise ValueError(f"examples[{i}] must be a Translation or a dict with keys {need}")
     n_in, n_out = len(check_tokens("source", ex["source"])), len(check_tokens("output", ex["output"]))
-    for key, shape in (("weights", (n_out, n_in)), ("source_points", (n_in, 2)),
-                       ("context_points", (n_out, 2))):
+    for key, shape in (
+        ("weights", (n_out, n_in)),
+        ("source_points", (n_in, 2)),
+        ("context_points", (n_out, 2)),
+    ):
         arr = as_float_array(f"examples[{i}]['{key}']", ex[key])
         if arr.shape != shape:
             raise ValueError(f"examples[{i}]['{key}'] must have shape {shape}, got {arr.shape}")
@@ -132,10 +150,15 @@ class AlignmentExplorer(BookWidget):
     status = t.Unicode("").tag(sync=True)  # a message about the typed sentence
     weights = t.List(t.Float()).tag(sync=True)  # (T_in,) output: examples[example].weights[step]
 
-    def __init__(self, examples: Sequence[Any], labels: Sequence[str] | None = None,
-                 references: Sequence[str] | None = None,
-                 translator: Callable[[str], Any] | None = None,
-                 example: int = 0, step: int = 0) -> None:
+    def __init__(
+        self,
+        examples: Sequence[Any],
+        labels: Sequence[str] | None = None,
+        references: Sequence[str] | None = None,
+        translator: Callable[[str], Any] | None = None,
+        example: int = 0,
+        step: int = 0,
+    ) -> None:
         if isinstance(examples, (str, dict)) or not isinstance(examples, Sequence) or not examples:
             raise ValueError("examples must be a non-empty list of Translations or example dicts")
         n = len(examples)
@@ -149,10 +172,11 @@ class AlignmentExplorer(BookWidget):
                 label = labels[i] if labels else "".join(getattr(ex, "source", ()))
                 data.append(example_from_translation(ex, label, references[i] if references else ""))
         if labels and any(isinstance(ex, dict) for ex in examples):
-            data = [{**d, "label": lab} for d, lab in zip(data, labels)]
+            data = [{**d, "label": lab} for d, lab in zip(data, labels, strict=True)]
         if translator is not None and not callable(translator):
-            raise TypeError(f"translator must be callable (text -> Translation), got "
-                            f"{type(translator).__name__}")
+            raise TypeError(
+                f"translator must be callable (text -> Translation), got {type(translator).__name__}"
+            )
         self._translator = translator
         self._fixed = n  # examples given by the author; a typed sentence is appended after them
         super().__init__(examples=data, live=translator is not None)
@@ -164,8 +188,12 @@ class AlignmentExplorer(BookWidget):
     def _strings(name: str, values: Sequence[str] | None, n: int) -> list[str]:
         if values is None:
             return []
-        if isinstance(values, str) or not isinstance(values, Sequence) or len(values) != n \
-                or not all(isinstance(v, str) for v in values):
+        if (
+            isinstance(values, str)
+            or not isinstance(values, Sequence)
+            or len(values) != n
+            or not all(isinstance(v, str) for v in values)
+        ):
             raise ValueError(f"{name} must be {n} strings, one per example; got {values!r}")
         return list(values)
 
@@ -209,7 +237,7 @@ class AlignmentExplorer(BookWidget):
             self.status = f"could not translate {text!r}: {err}"
             return
         self.step = 0
-        self.examples = self.examples[:self._fixed] + [ex]
+        self.examples = [*self.examples[: self._fixed], ex]
         self.example = len(self.examples) - 1
         self._update_weights()
         self.status = "translated: " + " ".join(ex["output"])
@@ -220,5 +248,7 @@ class AlignmentExplorer(BookWidget):
 
     def _repr_summary(self) -> str:
         ex = self.examples[self.example]
-        return (f"{len(self.examples)} examples, example={self.example} "
-                f"({len(ex['source'])} source, {len(ex['output'])} output tokens), step={self.step}")
+        return (
+            f"{len(self.examples)} examples, example={self.example} "
+            f"({len(ex['source'])} source, {len(ex['output'])} output tokens), step={self.step}"
+        )

@@ -14,9 +14,11 @@ the browser only draws. The examples of length ``L`` are::
 and each model's output is ``model.greedy_decode(src, src_lengths, max_len=L + 1)``
 (as :func:`attnlib.train.predict` does), cut after its first ``EOS``.
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -41,8 +43,10 @@ def default_token_names(vocab_size: int) -> list[str]:
 def _check_models(models: Any, vocab_size: int) -> dict[str, Seq2Seq]:
     """A mapping name -> Seq2Seq model, 1 to MAX_MODELS of them, each able to read the task's tokens."""
     if not isinstance(models, Mapping):
-        raise TypeError("models must be a dict {name: model}, e.g. {'fixed vector': fixed, "
-                        f"'attention': attn}}; got {type(models).__name__}")
+        raise TypeError(
+            "models must be a dict {name: model}, e.g. {'fixed vector': fixed, "
+            f"'attention': attn}}; got {type(models).__name__}"
+        )
     if not 1 <= len(models) <= MAX_MODELS:
         raise ValueError(f"models must hold 1 to {MAX_MODELS} models, got {len(models)}")
     for name, model in models.items():
@@ -52,11 +56,15 @@ def _check_models(models: Any, vocab_size: int) -> dict[str, Seq2Seq]:
             raise TypeError(f"models[{name!r}] must be an attnlib Seq2Seq model, got {type(model).__name__}")
         c = model.config
         if min(c.src_vocab, c.tgt_vocab) < vocab_size:
-            raise ValueError(f"models[{name!r}] has vocabularies of sizes {c.src_vocab} (src) and "
-                             f"{c.tgt_vocab} (tgt), too small for the task's {vocab_size} tokens")
+            raise ValueError(
+                f"models[{name!r}] has vocabularies of sizes {c.src_vocab} (src) and "
+                f"{c.tgt_vocab} (tgt), too small for the task's {vocab_size} tokens"
+            )
         if (c.pad_id, c.sos_id, c.eos_id) != (PAD, SOS, EOS):
-            raise ValueError(f"models[{name!r}] uses special ids pad/sos/eos = {c.pad_id}/{c.sos_id}/"
-                             f"{c.eos_id}; the synthetic tasks use {PAD}/{SOS}/{EOS}")
+            raise ValueError(
+                f"models[{name!r}] uses special ids pad/sos/eos = {c.pad_id}/{c.sos_id}/"
+                f"{c.eos_id}; the synthetic tasks use {PAD}/{SOS}/{EOS}"
+            )
     return dict(models)
 
 
@@ -79,16 +87,18 @@ def _check_token_names(names: Any, vocab_size: int) -> list[str]:
         raise TypeError(f"token_names must be a list of strings, got {type(names).__name__}")
     names = list(names)
     if len(names) != vocab_size or not all(isinstance(n, str) and n for n in names):
-        raise ValueError(f"token_names must be {vocab_size} non-empty strings, one per token id; "
-                         f"got {len(names)} items")
+        raise ValueError(
+            f"token_names must be {vocab_size} non-empty strings, one per token id; got {len(names)} items"
+        )
     if len(set(names)) != len(names):
         raise ValueError("token_names must be distinct, or a wrong token could look right")
     return names
 
 
 @torch.no_grad()
-def greedy_outputs(model: Seq2Seq, src: torch.Tensor, src_lengths: torch.Tensor,
-                   max_len: int) -> list[list[int]]:
+def greedy_outputs(
+    model: Seq2Seq, src: torch.Tensor, src_lengths: torch.Tensor, max_len: int
+) -> list[list[int]]:
     """Each sequence's greedy output ids, up to and including its first EOS."""
     was_training = model.training
     model.eval()
@@ -143,9 +153,16 @@ class BottleneckExplorer(BookWidget):
     length = t.Int(1).tag(sync=True)  # the selected input length
     example = t.Int(0).tag(sync=True)  # the selected example, 0 .. examples_per_length - 1
 
-    def __init__(self, models: Mapping[str, Seq2Seq], task: SequenceTask,
-                 lengths: Iterable[int] | None = None, examples_per_length: int = 3, seed: int = 0,
-                 token_names: Sequence[str] | None = None, length: int | None = None) -> None:
+    def __init__(
+        self,
+        models: Mapping[str, Seq2Seq],
+        task: SequenceTask,
+        lengths: Iterable[int] | None = None,
+        examples_per_length: int = 3,
+        seed: int = 0,
+        token_names: Sequence[str] | None = None,
+        length: int | None = None,
+    ) -> None:
         if not isinstance(task, SequenceTask):
             raise TypeError(f"task must be an attnlib SequenceTask, got {type(task).__name__}")
         models = _check_models(models, task.vocab_size)
@@ -160,15 +177,24 @@ class BottleneckExplorer(BookWidget):
             batch = SequenceTask(task.name, task.vocab_size, L, L).sample(n, np.random.default_rng([seed, L]))
             outputs = [greedy_outputs(m, batch.src, batch.src_lengths, L + 1) for m in models.values()]
             for i in range(n):
-                records.append({
-                    "length": L,
-                    "source": [names[k] for k in batch.src[i].tolist()],
-                    "target": [names[k] for k in batch.tgt_out[i].tolist()],  # L tokens + EOS
-                    "outputs": [[names[k] for k in out[i]] for out in outputs],
-                })
-        super().__init__(model_names=list(models), task_name=task.name, lengths=lengths,
-                         trained_lengths=[task.min_len, task.max_len], examples_per_length=n,
-                         examples=records, length=length, example=0)
+                records.append(
+                    {
+                        "length": L,
+                        "source": [names[k] for k in batch.src[i].tolist()],
+                        "target": [names[k] for k in batch.tgt_out[i].tolist()],  # L tokens + EOS
+                        "outputs": [[names[k] for k in out[i]] for out in outputs],
+                    }
+                )
+        super().__init__(
+            model_names=list(models),
+            task_name=task.name,
+            lengths=lengths,
+            trained_lengths=[task.min_len, task.max_len],
+            examples_per_length=n,
+            examples=records,
+            length=length,
+            example=0,
+        )
 
     @t.validate("length")
     def _check_length(self, proposal: dict) -> int:
@@ -200,10 +226,14 @@ class BottleneckExplorer(BookWidget):
         """Each model's token accuracy over the examples of one length (EOS counts as a token)."""
         recs = self.records(length)
         total = sum(len(r["target"]) for r in recs)
-        return [sum(sum(self.correct(r["outputs"][m], r["target"])) for r in recs) / total
-                for m in range(len(self.model_names))]
+        return [
+            sum(sum(self.correct(r["outputs"][m], r["target"])) for r in recs) / total
+            for m in range(len(self.model_names))
+        ]
 
     def _repr_summary(self) -> str:
         names = ", ".join(repr(n) for n in self.model_names)
-        return (f"{names}; {self.task_name} task, lengths {self.lengths[0]}-{self.lengths[-1]}, "
-                f"{self.examples_per_length} examples each; showing length {self.length}")
+        return (
+            f"{names}; {self.task_name} task, lengths {self.lengths[0]}-{self.lengths[-1]}, "
+            f"{self.examples_per_length} examples each; showing length {self.length}"
+        )

@@ -14,15 +14,16 @@ interactive); Python recomputes with :func:`attnlib.softmax` whenever a trait
 changes, so ``w.weights`` in a live kernel holds attnlib's numbers for what the
 page shows.
 """
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import traitlets as t
 
-from .._validate import (as_float_array, check_finite, check_index, check_temperature,
-                         check_tokens)
+from .._validate import as_float_array, check_finite, check_index, check_temperature, check_tokens
 from ..softmax import softmax
 from ._base import BookWidget, read_asset
 
@@ -31,8 +32,10 @@ def _scores(scores: Any, n_target: int, n_source: int) -> np.ndarray:
     """Check the score matrix: finite, shape (T_y, T_x) = (target tokens, source tokens)."""
     e = as_float_array("scores", scores)
     if e.shape != (n_target, n_source):
-        raise ValueError(f"scores must have shape (T_y, T_x) = ({n_target}, {n_source}): one row "
-                         f"per target token, one column per source token; got {e.shape}")
+        raise ValueError(
+            f"scores must have shape (T_y, T_x) = ({n_target}, {n_source}): one row "
+            f"per target token, one column per source token; got {e.shape}"
+        )
     check_finite("scores", e)
     return e
 
@@ -67,14 +70,24 @@ class FocusExplorer(BookWidget):
     temperature = t.Float(1.0).tag(sync=True)  # τ > 0
     weights = t.List(t.Float()).tag(sync=True)  # (T_x,) output: softmax(scores[t] / τ)
 
-    def __init__(self, source_tokens: Sequence[str], target_tokens: Sequence[str], scores: Any,
-                 selected: int = 0, temperature: float = 1.0) -> None:
+    def __init__(
+        self,
+        source_tokens: Sequence[str],
+        target_tokens: Sequence[str],
+        scores: Any,
+        selected: int = 0,
+        temperature: float = 1.0,
+    ) -> None:
         src = check_tokens("source_tokens", source_tokens)
         tgt = check_tokens("target_tokens", target_tokens)
         e = _scores(scores, len(tgt), len(src))
-        super().__init__(source_tokens=src, target_tokens=tgt, scores=e.tolist(),
-                         selected=check_index("selected", selected, len(tgt)),
-                         temperature=check_temperature(temperature))
+        super().__init__(
+            source_tokens=src,
+            target_tokens=tgt,
+            scores=e.tolist(),
+            selected=check_index("selected", selected, len(tgt)),
+            temperature=check_temperature(temperature),
+        )
         self._recompute()
 
     # -- validation of later changes (cross-checks run after hold_trait_notifications) --
@@ -109,5 +122,7 @@ class FocusExplorer(BookWidget):
 
     def _repr_summary(self) -> str:
         word = self.target_tokens[self.selected] if self.selected < len(self.target_tokens) else "?"
-        return (f"{len(self.target_tokens)} target × {len(self.source_tokens)} source tokens, "
-                f"selected={self.selected} ({word!r}), temperature={self.temperature:g}")
+        return (
+            f"{len(self.target_tokens)} target × {len(self.source_tokens)} source tokens, "
+            f"selected={self.selected} ({word!r}), temperature={self.temperature:g}"
+        )

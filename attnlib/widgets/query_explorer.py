@@ -4,9 +4,11 @@ The browser computes (so the static book stays interactive); Python recomputes
 with :func:`attnlib.attention` whenever a trait changes, so ``w.weights`` in a
 live kernel always holds attnlib's own numbers for what the page shows.
 """
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import traitlets as t
@@ -22,9 +24,11 @@ SCORE_OPTIONS = ("dot", "scaled_dot", "cosine", "general", "additive")
 # compute a score by hand. General: W rotates a key by about 27 degrees and
 # shrinks its second coordinate. Additive: a 3-unit hidden layer.
 DEFAULT_GENERAL_W = [[1.0, 0.5], [-0.5, 0.5]]
-DEFAULT_ADDITIVE = {"W_q": [[1.0, 0.0], [0.0, 1.0], [0.7, 0.7]],
-                    "W_k": [[1.0, 0.0], [0.0, 1.0], [-0.7, 0.7]],
-                    "v": [1.0, 1.0, -0.5]}
+DEFAULT_ADDITIVE = {
+    "W_q": [[1.0, 0.0], [0.0, 1.0], [0.7, 0.7]],
+    "W_k": [[1.0, 0.0], [0.0, 1.0], [-0.7, 0.7]],
+    "v": [1.0, 1.0, -0.5],
+}
 
 
 def _points(name: str, x: Any) -> np.ndarray:
@@ -80,9 +84,16 @@ class QueryExplorer(BookWidget):
     weights = t.List(t.Float()).tag(sync=True)  # (T,) output
     context = t.List(t.Float()).tag(sync=True)  # (2,) output
 
-    def __init__(self, keys: Any, values: Any = None, labels: Sequence[str] | None = None,
-                 query: Any = (0.0, 0.0), score: str = "scaled_dot", temperature: float = 1.0,
-                 extent: float = 3.0) -> None:
+    def __init__(
+        self,
+        keys: Any,
+        values: Any = None,
+        labels: Sequence[str] | None = None,
+        query: Any = (0.0, 0.0),
+        score: str = "scaled_dot",
+        temperature: float = 1.0,
+        extent: float = 3.0,
+    ) -> None:
         k = _points("keys", keys)
         v = k if values is None else _points("values", values)
         if v.shape != k.shape:
@@ -94,9 +105,16 @@ class QueryExplorer(BookWidget):
         if q.shape != (2,):
             raise ValueError(f"query must be a 2-D point, shape (2,); got {q.shape}")
         check_finite("query", q)
-        super().__init__(key_points=k.tolist(), value_points=v.tolist(), values_follow_keys=values is None,
-                         labels=labels, query=q.tolist(), score=score,
-                         temperature=check_temperature(temperature), extent=float(extent))
+        super().__init__(
+            key_points=k.tolist(),
+            value_points=v.tolist(),
+            values_follow_keys=values is None,
+            labels=labels,
+            query=q.tolist(),
+            score=score,
+            temperature=check_temperature(temperature),
+            extent=float(extent),
+        )
         self._recompute()
 
     @t.validate("score")
@@ -117,12 +135,25 @@ class QueryExplorer(BookWidget):
             return Additive(np.array(self.additive_Wq), np.array(self.additive_Wk), np.array(self.additive_v))
         return SCORES[self.score]
 
-    @t.observe("query", "key_points", "value_points", "score", "temperature",
-               "general_W", "additive_Wq", "additive_Wk", "additive_v")
+    @t.observe(
+        "query",
+        "key_points",
+        "value_points",
+        "score",
+        "temperature",
+        "general_W",
+        "additive_Wq",
+        "additive_Wk",
+        "additive_v",
+    )
     def _on_change(self, change: dict) -> None:
         if not (self.key_points and self.query):  # __init__ is still setting traits
             return
-        if change["name"] == "key_points" and self.values_follow_keys and self.value_points != self.key_points:
+        if (
+            change["name"] == "key_points"
+            and self.values_follow_keys
+            and self.value_points != self.key_points
+        ):
             self.value_points = [list(p) for p in self.key_points]  # observed again: recomputes
             return
         self._recompute()

@@ -13,9 +13,11 @@ so the causal toggle is exact: the page re-normalises the same scores with the m
 :func:`attnlib.softmax` does in Python. The browser computes (so the static book
 stays interactive); Python recomputes ``weights`` whenever a trait changes.
 """
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import traitlets as t
@@ -29,9 +31,11 @@ def _scores(scores: Any, n_tokens: int) -> np.ndarray:
     """Check the scores: finite, shape (layers, heads, T, T) with T = len(tokens)."""
     e = as_float_array("scores", scores)
     if e.ndim != 4 or e.shape[2:] != (n_tokens, n_tokens) or 0 in e.shape:
-        raise ValueError(f"scores must have shape (layers, heads, T, T) with T = {n_tokens} "
-                         f"tokens: one (T, T) matrix of query-by-key scores per layer and head; "
-                         f"got {e.shape}")
+        raise ValueError(
+            f"scores must have shape (layers, heads, T, T) with T = {n_tokens} "
+            f"tokens: one (T, T) matrix of query-by-key scores per layer and head; "
+            f"got {e.shape}"
+        )
     check_finite("scores", e)
     return e
 
@@ -77,15 +81,27 @@ class SelfAttentionExplorer(BookWidget):
     causal = t.Bool(False).tag(sync=True)  # mask keys j > i
     weights = t.List(t.Float()).tag(sync=True)  # (T,) output: the weights of query i
 
-    def __init__(self, tokens: Sequence[str], scores: Any, layer: int = 0, head: int = 0,
-                 selected: int = 0, causal: bool = False) -> None:
+    def __init__(
+        self,
+        tokens: Sequence[str],
+        scores: Any,
+        layer: int = 0,
+        head: int = 0,
+        selected: int = 0,
+        causal: bool = False,
+    ) -> None:
         toks = check_tokens("tokens", tokens)
         e = _scores(scores, len(toks))
         if not isinstance(causal, bool):
             raise TypeError(f"causal must be a bool, got {type(causal).__name__}")
-        super().__init__(tokens=toks, scores=e.tolist(), layer=check_index("layer", layer, e.shape[0]),
-                         head=check_index("head", head, e.shape[1]),
-                         selected=check_index("selected", selected, len(toks)), causal=causal)
+        super().__init__(
+            tokens=toks,
+            scores=e.tolist(),
+            layer=check_index("layer", layer, e.shape[0]),
+            head=check_index("head", head, e.shape[1]),
+            selected=check_index("selected", selected, len(toks)),
+            causal=causal,
+        )
         self._recompute()
 
     @property
@@ -119,13 +135,18 @@ class SelfAttentionExplorer(BookWidget):
         """weights = softmax(scores[layer, head, selected], causal mask), with attnlib."""
         e = np.array(self.scores, dtype=float)
         T = len(self.tokens)
-        if e.ndim != 4 or e.shape[2:] != (T, T) or not (self.layer < e.shape[0] and
-                                                       self.head < e.shape[1] and self.selected < T):
+        if (
+            e.ndim != 4
+            or e.shape[2:] != (T, T)
+            or not (self.layer < e.shape[0] and self.head < e.shape[1] and self.selected < T)
+        ):
             return  # tokens changed before scores: wait for the matching scores
         self.weights = row_weights(e, self.layer, self.head, self.selected, self.causal).tolist()
 
     def _repr_summary(self) -> str:
         word = self.tokens[self.selected] if self.selected < len(self.tokens) else "?"
-        return (f"{len(self.tokens)} tokens, {self.n_layers} layers × {self.n_heads} heads, "
-                f"layer={self.layer}, head={self.head}, selected={self.selected} ({word!r}), "
-                f"causal={self.causal}")
+        return (
+            f"{len(self.tokens)} tokens, {self.n_layers} layers × {self.n_heads} heads, "
+            f"layer={self.layer}, head={self.head}, selected={self.selected} ({word!r}), "
+            f"causal={self.causal}"
+        )

@@ -15,6 +15,7 @@
   exercises, each with its worked solution and the checker's verdict, read from the
   notebook itself (the solutions appendix), so they are never copied by hand.
 """
+
 import json
 import re
 from pathlib import Path
@@ -40,8 +41,10 @@ def runtime_note(record: dict) -> str:
     """The HTML line shown under a chapter's title."""
     seconds = record["seconds"]
     took = f"{seconds:.0f} seconds" if seconds < 90 else f"{seconds / 60:.1f} minutes"
-    return (f'<p class="attnbook-runtime">Runs from a fresh kernel in about {took} on a CPU '
-            f'(measured on a {record["machine"]}, {record["date"]}).</p>')
+    return (
+        f'<p class="attnbook-runtime">Runs from a fresh kernel in about {took} on a CPU '
+        f"(measured on a {record['machine']}, {record['date']}).</p>"
+    )
 
 
 def _add_runtime(app, pagename, templatename, context, doctree):
@@ -54,8 +57,11 @@ def _add_runtime(app, pagename, templatename, context, doctree):
 
 def _text(output: dict) -> str:
     """The plain text of one notebook output: printed text, or a result's text/plain."""
-    text = output.get("text") if output.get("output_type") == "stream" else \
-        output.get("data", {}).get("text/plain", "")
+    text = (
+        output.get("text")
+        if output.get("output_type") == "stream"
+        else output.get("data", {}).get("text/plain", "")
+    )
     return ("".join(text) if isinstance(text, list) else text or "").strip()
 
 
@@ -66,18 +72,23 @@ def exercises_with_solutions(notebook: dict) -> list[tuple[str, str, str, str]]:
     is the next code cell that starts with "# Worked solution".
     """
     found, cells = [], notebook["cells"]
-    text = lambda cell: "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+    def text(cell: dict) -> str:
+        return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
     for i, cell in enumerate(cells):
         match = EXERCISE.search(text(cell)) if cell["cell_type"] == "markdown" else None
         if not match:
             continue
-        solution = next((c for c in cells[i + 1:] if c["cell_type"] == "code"
-                         and text(c).startswith(SOLUTION)), None)
+        solution = next(
+            (c for c in cells[i + 1 :] if c["cell_type"] == "code" and text(c).startswith(SOLUTION)), None
+        )
         if solution is None:
             raise ValueError(f"exercise {match.group(1)} has no worked-solution cell")
         output = "\n".join(_text(o) for o in solution.get("outputs", []))
-        found.append((match.group(1), text(cell)[match.start():].strip(), text(solution).strip(),
-                      output.strip()))
+        found.append(
+            (match.group(1), text(cell)[match.start() :].strip(), text(solution).strip(), output.strip())
+        )
     return found
 
 

@@ -4,6 +4,7 @@ Shared by the browser tests and the benchmarks. Every request to a host other
 than the local server is aborted and recorded, so a test can assert that a page
 needs nothing from the internet.
 """
+
 from __future__ import annotations
 
 import functools
@@ -21,8 +22,16 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parents[2]
 HTML = Path(os.environ.get("ATTNBOOK_HTML", ROOT / "_build" / "html"))  # a book built elsewhere
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 # Jupyter Book 1 pages log this one harmless error (thebe's script declares a constant twice).
 KNOWN_CONSOLE_ERRORS = ("THEBE_JS_URL",)
 
@@ -31,8 +40,11 @@ def build_book() -> None:
     """Build the book into _build/html if it is not there yet."""
     if (HTML / "index.html").exists():
         return
-    subprocess.run([sys.executable, "-m", "jupyter_book", "build", "-W", "-n", "--keep-going", str(ROOT)],
-                   check=True, cwd=ROOT)
+    subprocess.run(
+        [sys.executable, "-m", "jupyter_book", "build", "-W", "-n", "--keep-going", str(ROOT)],
+        check=True,
+        cwd=ROOT,
+    )
 
 
 @contextmanager

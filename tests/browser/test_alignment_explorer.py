@@ -1,4 +1,5 @@
 """AlignmentExplorer in headless chromium: in the built chapter 4 page, and in a bare page."""
+
 import numpy as np
 import pytest
 
@@ -33,8 +34,9 @@ def assert_shows(page, example, t):
     assert page.locator(".aw-ae-word.aw-ae-now").text_content() == example["output"][t]
     assert page.locator(".aw-ae-word[aria-current='step']").count() == 1
     ctx = page.locator(".aw-ae-ctx")
-    assert [float(ctx.get_attribute("data-x")), float(ctx.get_attribute("data-y"))] == \
-        example["context_points"][t]
+    assert [float(ctx.get_attribute("data-x")), float(ctx.get_attribute("data-y"))] == example[
+        "context_points"
+    ][t]
     assert page.locator(".aw-ae-range").input_value() == str(t)
 
 
@@ -82,8 +84,16 @@ def test_keyboard_steps_through_the_decoder(ch4):
     page, _ = ch4
     ex = widget_state(page)["examples"][0]
     page.locator(ROOT).focus()
-    for key, t in [("ArrowRight", 1), ("ArrowRight", 2), ("ArrowLeft", 1), ("End", len(ex["output"]) - 1),
-                   ("ArrowRight", len(ex["output"]) - 1), ("Home", 0), ("ArrowLeft", 0), ("ArrowDown", 1)]:
+    for key, t in [
+        ("ArrowRight", 1),
+        ("ArrowRight", 2),
+        ("ArrowLeft", 1),
+        ("End", len(ex["output"]) - 1),
+        ("ArrowRight", len(ex["output"]) - 1),
+        ("Home", 0),
+        ("ArrowLeft", 0),
+        ("ArrowDown", 1),
+    ]:
         page.keyboard.press(key)
         assert_shows(page, ex, t)
 
@@ -125,8 +135,9 @@ def test_play_advances_and_pause_stops(ch4):
     assert_shows(page, ex, t)
     page.locator(ROOT).focus()
     page.keyboard.press("p")  # the keyboard plays too, and stops by itself at the last step
-    page.wait_for_function(f"+document.querySelector('.aw-ae-range').value == {len(ex['output']) - 1}",
-                           timeout=15000)
+    page.wait_for_function(
+        f"+document.querySelector('.aw-ae-range').value == {len(ex['output']) - 1}", timeout=15000
+    )
     page.wait_for_timeout(1100)
     assert play.get_attribute("aria-pressed") == "false"
 
@@ -155,7 +166,8 @@ def fake(source, output, seed=0):
 def bare_page(tmp_path, widget):
     (tmp_path / "index.html").write_text(
         f"<!doctype html><meta charset=utf-8><title>w</title><body>{widget.static_html()}</body>",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
 
 
 def test_a_token_that_looks_like_markup_is_shown_as_text_and_runs_nothing(browser, tmp_path):
@@ -177,8 +189,10 @@ def test_a_token_that_looks_like_markup_is_shown_as_text_and_runs_nothing(browse
 
 
 def test_a_bare_page_steps_and_switches_examples(browser, tmp_path):
-    widget = AlignmentExplorer([fake("我很好。", ["i'm", "fine", ".", "<eos>"]),
-                                fake("他来了", ["he", "came", "<eos>"], seed=1)], step=1)
+    widget = AlignmentExplorer(
+        [fake("我很好。", ["i'm", "fine", ".", "<eos>"]), fake("他来了", ["he", "came", "<eos>"], seed=1)],
+        step=1,
+    )
     bare_page(tmp_path, widget)
     state = widget.static_state()
     log = PageLog()

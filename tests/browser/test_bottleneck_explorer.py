@@ -1,4 +1,5 @@
 """BottleneckExplorer in headless chromium: in the built chapter 1 page, and in a bare page."""
+
 import pytest
 import torch
 
@@ -26,7 +27,8 @@ def shown(page):
           wrong: c.classList.contains('aw-wrong'), cross: !!c.querySelector('.aw-x'),
           label: c.getAttribute('aria-label')}))]))""")
     accs = root.locator(".aw-acc").evaluate_all(
-        "els => els.map(e => [+e.dataset.correct, +e.dataset.total, +e.dataset.mean])")
+        "els => els.map(e => [+e.dataset.correct, +e.dataset.total, +e.dataset.mean])"
+    )
     return length, example, rows, accs
 
 
@@ -48,7 +50,9 @@ def check_display(page, state):
         assert [c["text"] for c in cells] == out + [DASH] * (len(rec["target"]) - len(out))
         assert [not c["wrong"] for c in cells] == right
         assert [c["cross"] for c in cells] == [not r for r in right]  # a mark that is not colour
-        assert all(name in c["label"] and ("wrong" in c["label"]) != r for c, r in zip(cells, right))
+        assert all(
+            name in c["label"] and ("wrong" in c["label"]) != r for c, r in zip(cells, right, strict=True)
+        )
         total = sum(len(r["target"]) for r in recs)
         mean = sum(sum(BottleneckExplorer.correct(r["outputs"][m], r["target"])) for r in recs) / total
         assert accs[m][:2] == [sum(right), len(rec["target"])]
@@ -66,8 +70,11 @@ def test_chapter_1_renders_offline_with_math_charts_and_widget(ch1):
     page, log = ch1
     page.wait_for_function("document.querySelectorAll('mjx-container').length > 5", timeout=15000)
     images = "imgs => imgs.map(i => [i.complete && i.naturalWidth > 300, i.naturalHeight > 150])"
-    for section, count in (("accuracy-against-input-length", 1), ("which-words-suffer-most", 2),
-                           ("what-does-the-vector-remember", 1)):
+    for section, count in (
+        ("accuracy-against-input-length", 1),
+        ("which-words-suffer-most", 2),
+        ("what-does-the-vector-remember", 1),
+    ):
         loaded = page.locator(f"section#{section} .cell_output img").evaluate_all(images)
         assert loaded == [[True, True]] * count, (section, loaded)
     assert page.locator(".cell_output img").count() == 6
@@ -146,8 +153,14 @@ def test_markup_in_tokens_is_shown_as_text_and_runs_nothing(browser, tmp_path):
     torch.manual_seed(0)
     names = default_token_names(8)
     names[3] = EVIL
-    widget = BottleneckExplorer({EVIL: FixedContextSeq2Seq(config)}, SequenceTask("copy", 8, 2, 3),
-                                lengths=[2, 3], examples_per_length=4, token_names=names, length=2)
+    widget = BottleneckExplorer(
+        {EVIL: FixedContextSeq2Seq(config)},
+        SequenceTask("copy", 8, 2, 3),
+        lengths=[2, 3],
+        examples_per_length=4,
+        token_names=names,
+        length=2,
+    )
     assert any(EVIL in r["source"] for r in widget.records(2))
     bare_page(tmp_path, widget)
     log = PageLog()

@@ -14,6 +14,7 @@ independent checks, on prose, code, outputs and widgets of chapters 2 and 4:
 
 Without a browser: every Chinese character of every built page has a glyph in the font.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,8 +30,10 @@ FONT_NAME = "Noto Sans CJK SC"  # the family name inside the font file
 CH2 = "notebooks/02_human_analogy.html"
 CH4 = "notebooks/04_dynamic_context.html"
 # The CJK blocks of scripts/make_font_subset.py, as a character class for Python and JS.
-CJK_CLASS = (r"\u2E80-\u2FDF\u3000-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF"
-             r"\uFE10-\uFE1F\uFE30-\uFE6F\uFF00-\uFFEF")
+CJK_CLASS = (
+    r"\u2E80-\u2FDF\u3000-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF"
+    r"\uFE10-\uFE1F\uFE30-\uFE6F\uFF00-\uFFEF"
+)
 CJK = re.compile(f"[{CJK_CLASS}]")
 TOFU = "\u0378"  # an unassigned code point: no font has a glyph for it
 RUNNING_EXAMPLE = "我昨天住在他家。"
@@ -84,8 +87,11 @@ def wait_for_fonts(page) -> None:
 
 def face_status(page) -> list[str]:
     """The status of each face of the book's CJK family, as ``document.fonts`` sees them."""
-    return page.evaluate("(family) => [...document.fonts].filter((f) => f.family.replace(/\"/g, '')"
-                         " === family).map((f) => f.status)", FAMILY)
+    return page.evaluate(
+        "(family) => [...document.fonts].filter((f) => f.family.replace(/\"/g, '')"
+        " === family).map((f) => f.status)",
+        FAMILY,
+    )
 
 
 def fonts_of_marked(page) -> list[list[dict]]:
@@ -106,18 +112,21 @@ def assert_drawn_with_shipped_font(page, selector: str, at_least: int = 1) -> li
     """Every Chinese character in the text under ``selector`` is a glyph of the shipped web
     font, and draws as a real glyph, not a box. Returns the texts checked."""
     wait_for_fonts(page)
-    page.evaluate("() => document.querySelectorAll('[data-cjk-probe]').forEach((e) => delete e.dataset.cjkProbe)")
+    page.evaluate(
+        "() => document.querySelectorAll('[data-cjk-probe]').forEach((e) => delete e.dataset.cjkProbe)"
+    )
     texts = page.evaluate(MARK_JS, selector)
     assert len(texts) >= at_least, f"{selector}: expected Chinese text, found {texts}"
-    for text, fonts in zip(texts, fonts_of_marked(page)):
+    for text, fonts in zip(texts, fonts_of_marked(page), strict=True):
         shipped = sum(f["glyphCount"] for f in fonts if f["isCustomFont"] and f["familyName"] == FONT_NAME)
         assert shipped == len(cjk(text)), (
             f"{selector}: {text!r} has {len(cjk(text))} Chinese characters but the shipped font "
-            f"drew {shipped} glyphs; chromium used {fonts}")
+            f"drew {shipped} glyphs; chromium used {fonts}"
+        )
     for i, text in enumerate(texts):
         chars = sorted(set(cjk(text)))
         el = page.locator(f'[data-cjk-probe="{i}"]')
-        pictures = el.evaluate(PICTURES_JS, chars + [TOFU])
+        pictures = el.evaluate(PICTURES_JS, [*chars, TOFU])
         tofu = pictures.pop()
         assert tofu not in pictures, f"{selector}: {text!r} draws as empty boxes"
         assert len(set(pictures)) == len(chars), f"{selector}: {chars} do not all draw differently"
@@ -177,8 +186,11 @@ def test_pages_fetch_the_small_face_and_a_new_character_the_corpus_face(browser,
         in_book |= set(range(int(lo, 16), int(hi or lo, 16) + 1))
     corpus = (ROOT / "data" / "cmn-eng" / "cmn.txt").read_text(encoding="utf-8")
     new = next(ch for ch in corpus if CJK.match(ch) and ord(ch) not in in_book)
-    page.evaluate("(text) => { const p = document.createElement('p'); p.id = 'cjk-new';"
-                  " p.textContent = text; document.querySelector('article').prepend(p); }", new * 3)
+    page.evaluate(
+        "(text) => { const p = document.createElement('p'); p.id = 'cjk-new';"
+        " p.textContent = text; document.querySelector('article').prepend(p); }",
+        new * 3,
+    )
     page.wait_for_function("[...document.fonts].every((f) => f.status !== 'loading')")
     assert_drawn_with_shipped_font(page, "#cjk-new")
     assert "noto-sans-sc-corpus.woff2" in fetched
@@ -197,5 +209,6 @@ def test_every_chinese_character_of_the_built_book_has_a_glyph():
         chars = {ch for ch in cjk(path.read_text(encoding="utf-8")) if ord(ch) not in font}
         if chars:
             missing[path.relative_to(HTML).as_posix()] = "".join(sorted(chars))
-    assert not missing, ("no glyph for these characters; add them to the font with "
-                         f"scripts/make_font_subset.py: {missing}")
+    assert not missing, (
+        f"no glyph for these characters; add them to the font with scripts/make_font_subset.py: {missing}"
+    )

@@ -1,4 +1,5 @@
 """FocusExplorer in headless chromium: in the built chapter 2 page, and in a bare page."""
+
 import numpy as np
 import pytest
 
@@ -60,7 +61,14 @@ def test_chapter_2_renders_offline_with_widget(ch2):
     assert page.locator(".aw-fe").count() == 1
     assert page.locator(".aw-fe-token").all_text_contents() == ["我", "昨天", "住", "在", "他", "家", "。"]
     assert page.locator(".aw-fe-word").all_text_contents() == [
-        "I", "stayed", "at", "his", "place", "yesterday", "."]
+        "I",
+        "stayed",
+        "at",
+        "his",
+        "place",
+        "yesterday",
+        ".",
+    ]
     assert page.locator(".aw-fe-links line").count() == 7
     assert_clean(log)
 
@@ -88,7 +96,7 @@ def test_click_a_word_then_move_the_slider(ch2):
     for _ in range(60):  # 60 steps of 0.01 in log10 τ: τ = 10^0.6 ≈ 3.98
         page.keyboard.press("ArrowRight")
     sel, tau = assert_page_matches_attnlib(page, state)
-    assert sel == 1 and tau == pytest.approx(10 ** 0.6, rel=1e-9)
+    assert sel == 1 and tau == pytest.approx(10**0.6, rel=1e-9)
     assert page.locator(".aw-fe-temp output").text_content() == "3.98"
 
     box = slider.bounding_box()  # a mouse click near the left end: a sharp focus
@@ -104,8 +112,15 @@ def test_keyboard_selects_target_words(ch2):
     page.locator(".aw-fe-temp input[type=range]").focus()
     page.keyboard.press("Shift+Tab")  # roving tabindex: Tab lands on the chosen word
     assert focused_index(page) == "5"
-    for key, want in [("ArrowLeft", 4), ("ArrowLeft", 3), ("End", 6), ("Home", 0),
-                      ("ArrowRight", 1), ("ArrowDown", 2), ("ArrowUp", 1)]:
+    for key, want in [
+        ("ArrowLeft", 4),
+        ("ArrowLeft", 3),
+        ("End", 6),
+        ("Home", 0),
+        ("ArrowRight", 1),
+        ("ArrowDown", 2),
+        ("ArrowUp", 1),
+    ]:
         page.keyboard.press(key)
         assert shown_selected(page) == want, key
         assert focused_index(page) == str(want)
@@ -121,7 +136,9 @@ def test_keyboard_selects_target_words(ch2):
 
 def bare_page(tmp_path, widget):
     (tmp_path / "index.html").write_text(
-        f"<!doctype html><meta charset=utf-8><title>w</title><body>{widget.static_html()}</body>", encoding="utf-8")
+        f"<!doctype html><meta charset=utf-8><title>w</title><body>{widget.static_html()}</body>",
+        encoding="utf-8",
+    )
 
 
 def test_js_and_python_compute_the_same_weights(browser, tmp_path):
@@ -141,7 +158,9 @@ def test_js_and_python_compute_the_same_weights(browser, tmp_path):
         for _ in range(5):
             page.keyboard.press("ArrowLeft")
         widget.temperature = shown_temperature(page)
-        assert widget.temperature == pytest.approx(10 ** -0.2, rel=1e-9)  # log10(0.7) snaps to -0.15, then 5 steps
+        assert widget.temperature == pytest.approx(
+            10**-0.2, rel=1e-9
+        )  # log10(0.7) snaps to -0.15, then 5 steps
         np.testing.assert_allclose(exact_weights(page), widget.weights, atol=1e-12, rtol=0)
         page.context.close()
     assert not log.page_errors and not log.console_errors and not log.external_requests

@@ -1,4 +1,5 @@
 """QueryExplorer in headless chromium: in the built chapter 3 page, and in a bare page."""
+
 import numpy as np
 import pytest
 
@@ -22,9 +23,15 @@ def shown_query(page):
 
 
 def expected_weights(state, query, score=None, temperature=None):
-    w = QueryExplorer(state["key_points"], values=None if state["values_follow_keys"] else state["value_points"],
-                      labels=state["labels"], query=list(query), score=score or state["score"],
-                      temperature=temperature or state["temperature"], extent=state["extent"])
+    w = QueryExplorer(
+        state["key_points"],
+        values=None if state["values_follow_keys"] else state["value_points"],
+        labels=state["labels"],
+        query=list(query),
+        score=score or state["score"],
+        temperature=temperature or state["temperature"],
+        extent=state["extent"],
+    )
     return np.array(w.weights)
 
 
@@ -83,7 +90,7 @@ def test_arrow_keys_move_the_query(ch3):
     for key in ["ArrowLeft"] * 3 + ["Shift+ArrowDown"]:
         page.keyboard.press(key)
     q = shown_query(page)
-    np.testing.assert_allclose(q, start + [-0.3, -0.5], atol=1e-9)
+    np.testing.assert_allclose(q, [*start, -0.3, -0.5], atol=1e-9)
     np.testing.assert_allclose(shown_weights(page), expected_weights(state, q), atol=1e-3)
     assert "query at" in page.locator(".aw-query").get_attribute("aria-label")
 
@@ -101,7 +108,9 @@ def test_keys_can_be_moved_with_the_keyboard(ch3):
 
 def bare_page(tmp_path, widget):
     (tmp_path / "index.html").write_text(
-        f"<!doctype html><meta charset=utf-8><title>w</title><body>{widget.static_html()}</body>", encoding="utf-8")
+        f"<!doctype html><meta charset=utf-8><title>w</title><body>{widget.static_html()}</body>",
+        encoding="utf-8",
+    )
 
 
 @pytest.mark.parametrize("score", ["dot", "scaled_dot", "cosine", "general", "additive"])

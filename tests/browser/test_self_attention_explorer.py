@@ -1,4 +1,5 @@
 """SelfAttentionExplorer in headless chromium: in the built chapter 5 page, and in a bare page."""
+
 import numpy as np
 import pytest
 
@@ -32,8 +33,11 @@ def shown_selected(page):
 
 def shown_view(page):
     """(layer, head, causal) as the controls show them."""
-    return (int(page.locator(".aw-sa-layer").input_value()), int(page.locator(".aw-sa-head").input_value()),
-            page.locator(".aw-sa-causal").is_checked())
+    return (
+        int(page.locator(".aw-sa-layer").input_value()),
+        int(page.locator(".aw-sa-head").input_value()),
+        page.locator(".aw-sa-causal").is_checked(),
+    )
 
 
 def expected(state, page):
@@ -96,7 +100,7 @@ def test_causal_mask_zeroes_the_future_exactly(ch5):
     for i in range(8):  # every query: keys after it get exactly 0
         page.locator(".aw-sa-word").nth(i).hover()
         w = exact_weights(page)
-        assert (w[i + 1:] == 0).all()
+        assert (w[i + 1 :] == 0).all()
         np.testing.assert_allclose(w, expected(state, page), atol=1e-3)
     page.locator(".aw-sa-causal").uncheck()
     assert page.locator(".aw-sa-chip.aw-sa-masked").count() == 0
@@ -125,24 +129,30 @@ def test_layers_heads_and_keyboard(ch5):
 
 def bare_page(tmp_path, widget):
     (tmp_path / "index.html").write_text(
-        f"<!doctype html><meta charset=utf-8><title>w</title><body>{widget.static_html()}</body>", encoding="utf-8")
+        f"<!doctype html><meta charset=utf-8><title>w</title><body>{widget.static_html()}</body>",
+        encoding="utf-8",
+    )
 
 
 def test_js_and_python_compute_the_same_weights(browser, tmp_path):
     rng = np.random.default_rng(11)
     tokens = [f"t{i}" for i in range(6)]
-    widget = SelfAttentionExplorer(tokens, rng.normal(scale=3, size=(3, 2, 6, 6)), layer=2, head=1, selected=4)
+    widget = SelfAttentionExplorer(
+        tokens, rng.normal(scale=3, size=(3, 2, 6, 6)), layer=2, head=1, selected=4
+    )
     bare_page(tmp_path, widget)
     log = PageLog()
     with serve(tmp_path) as url:
         page = open_page(browser, f"{url}/index.html", log)
         page.locator(".aw-sa").wait_for()
         np.testing.assert_allclose(exact_weights(page), widget.weights, atol=1e-12, rtol=0)
-        for action, trait, value in [(lambda: page.locator(".aw-sa-word").nth(1).hover(), "selected", 1),
-                                     (lambda: page.locator(".aw-sa-causal").check(), "causal", True),
-                                     (lambda: page.locator(".aw-sa-layer").select_option("0"), "layer", 0),
-                                     (lambda: page.locator(".aw-sa-word").nth(5).hover(), "selected", 5),
-                                     (lambda: page.locator(".aw-sa-head").select_option("0"), "head", 0)]:
+        for action, trait, value in [
+            (lambda: page.locator(".aw-sa-word").nth(1).hover(), "selected", 1),
+            (lambda: page.locator(".aw-sa-causal").check(), "causal", True),
+            (lambda: page.locator(".aw-sa-layer").select_option("0"), "layer", 0),
+            (lambda: page.locator(".aw-sa-word").nth(5).hover(), "selected", 5),
+            (lambda: page.locator(".aw-sa-head").select_option("0"), "head", 0),
+        ]:
             action()
             setattr(widget, trait, value)
             np.testing.assert_allclose(exact_weights(page), widget.weights, atol=1e-12, rtol=0)

@@ -14,6 +14,7 @@ For each page and each colour scheme:
 Separately, without a browser: every internal link and anchor of every page resolves, and
 every local image, script and stylesheet a page refers to exists.
 """
+
 from __future__ import annotations
 
 import html.parser
@@ -29,8 +30,11 @@ from .book import HTML, ROOT, PageLog, build_book, open_page
 
 build_book()
 SKIP_DIRS = {"_static", "_sources", "_images", "_sphinx_design_static", "_panels_static"}
-PAGES = sorted(p.relative_to(HTML).as_posix() for p in HTML.rglob("*.html")
-               if not SKIP_DIRS & set(p.relative_to(HTML).parts))
+PAGES = sorted(
+    p.relative_to(HTML).as_posix()
+    for p in HTML.rglob("*.html")
+    if not SKIP_DIRS & set(p.relative_to(HTML).parts)
+)
 CHAPTERS = [p for p in PAGES if p.startswith("notebooks/")]
 
 # Each widget's main interaction, from the keyboard: the control to focus and the key to press.
@@ -63,7 +67,10 @@ CONTRAST_JS = r"""
     const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
     return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
   };
-  const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
+  const ratio = (a, b) => {
+    const x = lum(a), y = lum(b);
+    return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05);
+  };
   const background = (el) => {
     const layers = [];
     for (let e = el; e && e.nodeType === 1; e = e.parentElement) {
@@ -92,7 +99,8 @@ CONTRAST_JS = r"""
     const el = n.parentElement;
     if (!el || seen.has(el) || !n.textContent.trim()) continue;
     seen.add(el);
-    if (el.closest('mjx-container, script, style, noscript, .visually-hidden, .sr-only, [aria-hidden="true"]')) continue;
+    const skip = 'mjx-container, script, style, noscript, .visually-hidden, .sr-only, [aria-hidden="true"]';
+    if (el.closest(skip)) continue;
     if (el.closest('[disabled], :disabled')) continue;  // WCAG exempts inactive controls
     if (!visible(el)) continue;
     const s = getComputedStyle(el);
@@ -119,7 +127,8 @@ CONTRAST_JS = r"""
     const large = px >= 24 || (bold && px >= 18.66);
     const need = large ? 3 : 4.5;
     if (r < need) out.push({text: n.textContent.trim().slice(0, 40), ratio: +r.toFixed(2), need,
-                            cls: (el.getAttribute('class') || el.tagName), fg: s.color, bg: bg.map(Math.round).join(',')});
+                            cls: (el.getAttribute('class') || el.tagName), fg: s.color,
+                            bg: bg.map(Math.round).join(',')});
   }
   return out;
 }
@@ -128,11 +137,13 @@ CONTRAST_JS = r"""
 # Controls a keyboard can reach, and whether each has a name a screen reader can announce.
 UNNAMED_CONTROLS_JS = r"""
 (root) => {
-  const controls = root.querySelectorAll('button, input, select, textarea, a[href], [tabindex], [role=slider], [role=button]');
+  const controls = root.querySelectorAll(
+    'button, input, select, textarea, a[href], [tabindex], [role=slider], [role=button]');
   const named = (el) => {
     if ((el.getAttribute('aria-label') || '').trim()) return true;
     const by = el.getAttribute('aria-labelledby');
-    if (by && by.split(/\s+/).some(id => (document.getElementById(id)?.textContent || '').trim())) return true;
+    const named = (id) => (document.getElementById(id)?.textContent || '').trim();
+    if (by && by.split(/\s+/).some(named)) return true;
     if (el.labels && [...el.labels].some(l => l.textContent.trim())) return true;
     if ((el.getAttribute('title') || '').trim()) return true;
     if (['BUTTON', 'A', 'OPTION'].includes(el.tagName) || el.getAttribute('role') === 'radio')
@@ -151,14 +162,16 @@ def scheme(request):
 
 def load(browser, book_url, path, scheme):
     log = PageLog()
-    page = open_page(browser, f"{book_url}/{path}", log, color_scheme=scheme,
-                     viewport={"width": 1280, "height": 900})
+    page = open_page(
+        browser, f"{book_url}/{path}", log, color_scheme=scheme, viewport={"width": 1280, "height": 900}
+    )
     # The theme follows the reader's system setting (default_mode: auto).
     page.wait_for_function(f"document.documentElement.dataset.theme === '{scheme}'", timeout=10000)
     if page.locator(".math").count():
         page.wait_for_function(
             "[...document.querySelectorAll('.math')].every(m => m.querySelector('mjx-container'))",
-            timeout=20000)
+            timeout=20000,
+        )
     return page, log
 
 
@@ -175,7 +188,8 @@ def test_page_loads_offline_with_math_alt_text_and_contrast(browser, book_url, p
         # Sphinx writes the file name as alt when none is given: that is no alt text either.
         no_alt = page.locator("img").evaluate_all(
             "imgs => imgs.filter(i => { const a = (i.getAttribute('alt') || '').trim();"
-            "  return !a || /[.](png|jpe?g|svg|gif)$/i.test(a) || a.includes('_images/'); }).map(i => i.src)")
+            "  return !a || /[.](png|jpe?g|svg|gif)$/i.test(a) || a.includes('_images/'); }).map(i => i.src)"
+        )
         assert no_alt == [], f"images without alt text: {no_alt}"
         broken = page.locator("img").evaluate_all("imgs => imgs.filter(i => !i.naturalWidth).map(i => i.src)")
         assert broken == []
@@ -188,7 +202,8 @@ def test_page_loads_offline_with_math_alt_text_and_contrast(browser, book_url, p
 def widget_kinds(page):
     return page.locator(".attnlib-widget").evaluate_all(
         "ws => ws.map(w => [...w.querySelectorAll('[class]')].map(e => [...e.classList]).flat()"
-        "                 .find(c => /^aw-[a-z]{2}$/.test(c)) || null)")
+        "                 .find(c => /^aw-[a-z]{2}$/.test(c)) || null)"
+    )
 
 
 @pytest.mark.parametrize("path", CHAPTERS)
