@@ -178,7 +178,7 @@ class KVCache:
         return cls([LayerCache() for _ in range(check_int("layers", layers, 1))])
 
     def nbytes(self) -> int:
-        """Bytes of every cached key and value: 2 · layers · g · d_k · n · bytes (· B)."""
+        """Bytes of every cached key and value: 2 × layers × g × d_k × n × bytes (× B)."""
         return sum(layer.nbytes() for layer in self.layers)
 
 

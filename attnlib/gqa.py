@@ -36,7 +36,7 @@ __all__ = ["GroupedQueryAttention", "kv_cache_bytes"]
 def kv_cache_bytes(
     layers: int, kv_heads: int, d_k: int, n: int, bytes_per_value: int = 4, batch: int = 1
 ) -> int:
-    """Memory of a KV cache: 2 (keys and values) · layers · kv_heads · d_k · n · bytes · batch."""
+    """Memory of a KV cache: 2 (keys and values) × layers × kv_heads × d_k × n × bytes × batch."""
     for name, value in (
         ("layers", layers),
         ("kv_heads", kv_heads),

@@ -38,7 +38,7 @@ def _ids(name: str, ids: object, vocab_size: int) -> np.ndarray:
 
 
 def unigram_probs(train_ids: object, vocab_size: int, alpha: float = 1.0) -> np.ndarray:
-    """p(c) = (count(c) + alpha) / (N + alpha V): (V,)."""
+    """p(c) = (count(c) + α) / (N + α V): (V,)."""
     vocab_size = check_int("vocab_size", vocab_size, 1)
     ids = _ids("train_ids", train_ids, vocab_size).ravel()
     counts = np.bincount(ids, minlength=vocab_size) + check_positive("alpha", alpha)  # (V,)
@@ -46,7 +46,7 @@ def unigram_probs(train_ids: object, vocab_size: int, alpha: float = 1.0) -> np.
 
 
 def bigram_probs(train_ids: object, vocab_size: int, alpha: float = 1.0) -> np.ndarray:
-    """p(b | a) = (count(a b) + alpha) / (count(a ·) + alpha V): (V, V), row a sums to 1."""
+    """p(b | a) = (count(a b) + α) / (count(a ·) + α V): (V, V), row a sums to 1."""
     vocab_size = check_int("vocab_size", vocab_size, 1)
     ids = _ids("train_ids", train_ids, vocab_size).ravel()
     counts = np.full((vocab_size, vocab_size), check_positive("alpha", alpha))  # (V, V)

@@ -58,7 +58,7 @@ HEADLINES: dict[str, dict[str, str]] = {
         "real words": "{k: round(float(v), 2) for k, v in real.items()}",
         "first-token share": "share[0].max()",
         "punct ratio": "ratio[3].max()",
-        "space ratio": "ratio[2].max()",
+        "separator ratio": "ratio[1].max()",
         "translator": "{k: round(float(v), 3) for k, v in sink.items()}",
         "memory growth": "{k: round(float(v), 2) for k, v in growth.items()}",
     },

@@ -25,7 +25,7 @@ def data():
 
 
 def test_the_english_side_as_characters(data):
-    assert len(data.vocab) == 80 and data.vocab.tokens[3] == " "
+    assert len(data.vocab) == 81 and data.vocab.tokens[3] == " "
     x, y = data.held_out
     assert x.shape == y.shape == (256, 64) and (x[:, 0] == 1).all()
     assert data.vocab.decode(data.train.ids[:6]) == "\nRun.\n"

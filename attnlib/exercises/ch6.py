@@ -23,7 +23,7 @@ def _cache_bytes(answer: Any) -> tuple[bool, str]:
     want = kv_cache_bytes(layers=32, kv_heads=8, d_k=128, n=4096, bytes_per_value=2)
     got = float(answer)
     if got == want:
-        return True, f"correct: 2 · 32 · 8 · 128 · 4096 · 2 bytes = {want:,} bytes = 512 MiB"
+        return True, f"correct: 2 × 32 × 8 × 128 × 4096 × 2 bytes = {want:,} bytes = 512 MiB"
     if got == want * 4:
         return (
             False,
@@ -35,7 +35,7 @@ def _cache_bytes(answer: Any) -> tuple[bool, str]:
         return False, "check the bytes per number: 16 bits are 2 bytes"
     if got in (512, 0.5):
         return False, "right size, wrong unit: answer in bytes"
-    return False, "multiply 2 (keys and values) · layers · key/value heads · d_k · tokens · bytes per number"
+    return False, "multiply 2 (keys and values) × layers × key/value heads × d_k × tokens × bytes per number"
 
 
 @checker("6.2")
@@ -127,7 +127,7 @@ def _receptive_field(answer: Any) -> tuple[bool, str]:
     want = 32 * (4096 - 1) + 1
     got = float(answer)
     if got == want:
-        return True, f"correct: 32 · 4,095 + 1 = {want:,} positions"
+        return True, f"correct: 32 × 4,095 + 1 = {want:,} positions"
     if got == 32 * 4096:
         return False, "almost: consecutive layers' windows overlap by one position (the query's own)"
     if got == 4096:
