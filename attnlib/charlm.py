@@ -12,7 +12,9 @@ The comparison of multi-head, grouped-query and multi-query attention (five seed
 the chapter's full size) takes a few minutes, longer than the chapter may run, so
 :func:`run_comparison` is run once by ``scripts/train_ch6.py`` and its loss curves are stored
 in ``data/weights/ch6_gqa_runs.json``; :func:`load_comparison` reads them back and refuses a
-file made with other settings or another vocabulary.
+file made with other settings or another vocabulary. The five multi-head models' weights are
+kept too (``data/weights/ch6_gpt_seeds.pt``, :func:`save_models` and :func:`load_models`), so
+that the chapter can look for attention sinks in more than one trained model.
 """
 
 from __future__ import annotations
@@ -36,18 +38,22 @@ from .train import TrainConfig, seed_everything
 
 __all__ = [
     "COMPARISON_PATH",
+    "MODELS_PATH",
     "VARIANTS",
     "LMData",
     "LMSettings",
     "build_lm",
     "english_data",
     "load_comparison",
+    "load_models",
     "run_comparison",
     "save_comparison",
+    "save_models",
     "train_variant",
 ]
 
 COMPARISON_PATH = data_path("weights", "ch6_gqa_runs.json")
+MODELS_PATH = data_path("weights", "ch6_gpt_seeds.pt")
 VARIANTS = {"multi-head": None, "grouped-query": 2, "multi-query": 1}  # name -> kv_heads
 
 
@@ -219,3 +225,43 @@ def load_comparison(
         name: [{k: np.array(v) for k, v in run.items()} for run in rs] for name, rs in record["runs"].items()
     }
     return {"seeds": record["seeds"], "runs": runs}
+
+
+def save_models(path: str | os.PathLike, models: dict[int, GPT], settings: LMSettings, data: LMData) -> None:
+    """Write trained models (seed -> GPT) in half precision, with their settings and vocabulary."""
+    record = {
+        "settings": asdict(settings),
+        "vocab": _vocab_digest(data.vocab),
+        "kv_heads": {seed: m.config.kv_heads for seed, m in models.items()},
+        "state_dicts": {
+            seed: {k: v.detach().to(torch.float16) for k, v in m.state_dict().items()}
+            for seed, m in models.items()
+        },
+    }
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    torch.save(record, path)
+
+
+def load_models(
+    data: LMData, settings: LMSettings | None = None, path: str | os.PathLike = MODELS_PATH
+) -> dict[int, GPT]:
+    """Read :func:`save_models`'s file: seed -> GPT in eval mode (float32, with the rounded weights).
+
+    Raises ``FileNotFoundError`` if the file is missing and ``ValueError`` if it was made with
+    other settings or another vocabulary (re-run ``scripts/train_ch6.py``).
+    """
+    settings = LMSettings() if settings is None else settings
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no stored models at {path}; make them with `python scripts/train_ch6.py`")
+    record = torch.load(path, map_location="cpu", weights_only=True)
+    if record.get("settings") != asdict(settings) or record.get("vocab") != _vocab_digest(data.vocab):
+        raise ValueError(
+            f"{path} holds models made with other settings or another vocabulary; re-run scripts/train_ch6.py"
+        )
+    models = {}
+    for seed, state in record["state_dicts"].items():
+        model = GPT(settings.config(len(data.vocab), record["kv_heads"][seed]))
+        model.load_state_dict({k: v.float() for k, v in state.items()})
+        models[int(seed)] = model.eval()
+    return models

@@ -88,6 +88,7 @@ class GPTConfig:
     max_len: int = 512  # longest sequence it may read or write (the positional table's size)
     positions: str = "sinusoidal"  # "sinusoidal": added to the tokens (chapter 5); "rope": rotates q, k
     window: int | None = None  # sliding window: each query sees this many positions; None = all
+    sinks: int = 0  # with a window: the first positions every query sees as well (StreamingLLM)
     dropout: float = 0.0  # on embeddings, attention weights and sublayer outputs
     pad_id: int = 0  # never a real token: its embedding stays zero
 
@@ -105,6 +106,9 @@ class GPTConfig:
             raise ValueError(f"RoPE rotates pairs: d_k = d_model / heads = {self.d_k} must be even")
         if self.window is not None:
             check_int("window", self.window, 1)
+        check_int("sinks", self.sinks, 0)
+        if self.sinks and self.window is None:
+            raise ValueError(f"sinks={self.sinks} needs a window: without one every position is seen anyway")
         if self.context > self.max_len:
             raise ValueError(f"context={self.context} exceeds max_len={self.max_len}")
         check_int("pad_id", self.pad_id, 0, self.vocab - 1)
@@ -133,26 +137,31 @@ class GPTConfig:
 
 @dataclass(eq=False)
 class LayerCache:
-    """One layer's cached keys and values, (B, g, n, d_k) each, from position ``first`` on."""
+    """One layer's cached keys and values, (B, g, n, d_k) each, and their positions (n,)."""
 
     keys: torch.Tensor | None = None  # (B, g, n, d_k), None before the first step
     values: torch.Tensor | None = None  # (B, g, n, d_k)
-    first: int = 0  # position of keys[:, :, 0]: > 0 once a sliding window dropped older ones
+    positions: torch.Tensor | None = None  # (n,) the position of each cached key
 
     def extend(
-        self, k: torch.Tensor, v: torch.Tensor, window: int | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor, int]:
-        """Append this step's k, v (B, g, T, d_k); return every key and value the step's queries
-        may need, (B, g, n + T, d_k), and the position of the first. Then forget what no later
-        query can see: with a window of w, only the last w positions are kept."""
-        first = self.first
+        self, k: torch.Tensor, v: torch.Tensor, start: int, window: int | None = None, sinks: int = 0
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Append this step's k, v (B, g, T, d_k), at positions ``start ... start + T - 1``.
+
+        Return every key and value the step's queries may need, (B, g, n + T, d_k), and their
+        positions (n + T,). Then forget what no later query can see: with a window of w, keep
+        the last w positions (and the first ``sinks`` ones).
+        """
+        new = torch.arange(start, start + k.shape[2], device=k.device)  # (T,)
+        positions = new if self.positions is None else torch.cat([self.positions, new])  # (n + T,)
         if self.keys is not None:
             k = torch.cat([self.keys, k], dim=2)  # (B, g, n + T, d_k)
             v = torch.cat([self.values, v], dim=2)
-        drop = 0 if window is None else max(0, k.shape[2] - window)
-        self.keys, self.values = k[:, :, drop:], v[:, :, drop:]  # (B, g, <= w, d_k) with a window
-        self.first = first + drop
-        return k, v, first
+        keep = torch.ones_like(positions, dtype=torch.bool)  # (n + T,)
+        if window is not None:  # what the next query (at positions[-1] + 1) may still see
+            keep = (positions > positions[-1] - window) | (positions < sinks)
+        self.keys, self.values, self.positions = k[:, :, keep], v[:, :, keep], positions[keep]
+        return k, v, positions
 
     @property
     def size(self) -> int:
@@ -205,7 +214,7 @@ class CausalSelfAttention(GroupedQueryAttention):
     def __init__(self, config: GPTConfig) -> None:
         super().__init__(config.d_model, config.heads, config.groups, config.dropout)
         self.rope = config.positions == "rope"
-        self.window = config.window
+        self.window, self.sinks = config.window, config.sinks
 
     def forward(
         self, x: torch.Tensor, start: int = 0, cache: LayerCache | None = None, need_weights: bool = True
@@ -216,19 +225,18 @@ class CausalSelfAttention(GroupedQueryAttention):
         v = self.split_kv(self.W_v(x))  # (B, g, T, d_k)
         if self.rope:
             q, k = rotate(q, start), rotate(k, start)  # positions start ... start + T - 1
-        first = start
-        if cache is not None:
-            k, v, first = cache.extend(k, v, self.window)  # (B, g, T_k, d_k): cached + new
         positions = torch.arange(start, start + x.shape[1], device=x.device)  # (T,) the queries'
-        key_positions = torch.arange(first, first + k.shape[2], device=x.device)  # (T_k,)
-        mask = window_mask(positions, key_positions, self.window)  # (T, T_k): no future
+        key_positions = positions  # (T_k,)
+        if cache is not None:  # (B, g, T_k, d_k): cached + new
+            k, v, key_positions = cache.extend(k, v, start, self.window, self.sinks)
+        mask = window_mask(positions, key_positions, self.window, self.sinks)  # (T, T_k): no future
         return self.attend(q, self.repeat_kv(k), self.repeat_kv(v), mask, need_weights)
 
     def parts(self, x: torch.Tensor) -> AttentionParts:
         """Scores, mask, values and weights of x (B, T, d_model) read from position 0 (no cache)."""
         scores = self.scores(x, x)  # (B, h, T, T)
         positions = torch.arange(x.shape[1], device=x.device)
-        mask = window_mask(positions, positions, self.window)  # (T, T)
+        mask = window_mask(positions, positions, self.window, self.sinks)  # (T, T)
         values = self.repeat_kv(self.split_kv(self.W_v(x)))  # (B, h, T, d_k)
         return AttentionParts(scores, mask, values, F.softmax(scores, mask=mask))
 

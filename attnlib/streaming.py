@@ -30,15 +30,27 @@ import torch
 
 from ._validate import check_int, check_tensor
 
-__all__ = ["input_gradients", "share_of_weight", "sliding_window_mask", "uniform_share", "window_mask"]
+__all__ = [
+    "input_gradients",
+    "share_of_weight",
+    "sliding_window_mask",
+    "uniform_share",
+    "weight_by_kind",
+    "window_mask",
+]
 
 
 def window_mask(
-    query_positions: torch.Tensor, key_positions: torch.Tensor, window: int | None = None
+    query_positions: torch.Tensor,
+    key_positions: torch.Tensor,
+    window: int | None = None,
+    sinks: int = 0,
 ) -> torch.Tensor:
-    """Query at position i may see key j iff j <= i and (no window, or j > i - window).
+    """Query at position i may see key j iff j <= i and (no window, or j > i - window, or j < sinks).
 
-    query_positions (T_q,), key_positions (T_k,) -> mask (T_q, T_k), True = may attend.
+    ``sinks`` keeps the first positions visible to every query, as StreamingLLM keeps its
+    attention sinks beside the window. query_positions (T_q,), key_positions (T_k,)
+    -> mask (T_q, T_k), True = may attend.
     """
     for name, p in (("query_positions", query_positions), ("key_positions", key_positions)):
         if not isinstance(p, torch.Tensor) or p.ndim != 1 or p.dtype.is_floating_point:
@@ -48,15 +60,18 @@ def window_mask(
             )
     i, j = query_positions[:, None], key_positions[None, :]  # (T_q, 1), (1, T_k)
     mask = j <= i  # (T_q, T_k) causal: never the future
-    if window is not None:
-        mask &= j > i - check_int("window", window, 1)  # and only the last `window` positions
+    if window is not None:  # and only the last `window` positions, plus the first `sinks`
+        mask &= (j > i - check_int("window", window, 1)) | (j < check_int("sinks", sinks, 0))
     return mask
 
 
-def sliding_window_mask(T: int, window: int, device: torch.device | str | None = None) -> torch.Tensor:
-    """(T, T): query i sees keys i - window + 1 ... i. ``window >= T`` is the causal mask."""
+def sliding_window_mask(
+    T: int, window: int, sinks: int = 0, device: torch.device | str | None = None
+) -> torch.Tensor:
+    """(T, T): query i sees keys i - window + 1 ... i (and the first ``sinks``). ``window >= T``
+    is the causal mask."""
     positions = torch.arange(check_int("T", T, 1), device=device)
-    return window_mask(positions, positions, window)
+    return window_mask(positions, positions, window, sinks)
 
 
 def input_gradients(
@@ -99,3 +114,31 @@ def uniform_share(keys: torch.Tensor) -> torch.Tensor:
         raise TypeError(f"keys must be a bool tensor, got {getattr(keys, 'dtype', type(keys).__name__)}")
     seen = torch.arange(1, keys.shape[-1] + 1, dtype=torch.float64)  # (T,) keys visible to query i
     return keys.to(torch.float64).cumsum(dim=-1) / seen  # (..., T)
+
+
+def weight_by_kind(
+    weights: list[torch.Tensor], kinds: dict[str, torch.Tensor], first_query: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """How much weight every head of a causal model puts on each kind of key, on average.
+
+    ``weights``: one (B, h, T, T) tensor per layer; ``kinds``: name -> (B, T) bool, the keys of
+    that kind in each sequence; queries ``first_query ... T - 1`` are averaged (the first few
+    see too few keys to say much). Returns ``(share, ratio)``, both (kinds, layers · h): the
+    mean weight on that kind of key, and the same divided by :func:`uniform_share`, what an
+    even spread over the keys each query sees would give (1 = no preference).
+    """
+    if not weights or any(not isinstance(w, torch.Tensor) or w.ndim != 4 for w in weights):
+        raise ValueError("weights must be a non-empty list of (B, h, T, T) tensors, one per layer")
+    B, h, T, _ = weights[0].shape
+    first_query = check_int("first_query", first_query, 0, T - 1)
+    share = np.zeros((len(kinds), len(weights) * h))
+    ratio = np.zeros_like(share)
+    for i, keys in enumerate(kinds.values()):
+        if not isinstance(keys, torch.Tensor) or keys.shape != (B, T) or keys.dtype != torch.bool:
+            raise ValueError(f"each kind must be a bool tensor of shape (B, T) = ({B}, {T})")
+        even = uniform_share(keys)[:, first_query:].mean().item()  # (B, T) -> one number
+        for layer, w in enumerate(weights):
+            got = share_of_weight(w, keys[:, None, :])[..., first_query:].mean(dim=(0, 2))  # (h,)
+            share[i, layer * h : (layer + 1) * h] = got.numpy()
+        ratio[i] = share[i] / even
+    return share, ratio

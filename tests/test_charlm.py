@@ -5,6 +5,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import torch
 
 from attnlib.charlm import (
     COMPARISON_PATH,
@@ -12,10 +13,13 @@ from attnlib.charlm import (
     LMSettings,
     english_data,
     load_comparison,
+    load_models,
     run_comparison,
     save_comparison,
+    save_models,
     train_variant,
 )
+from attnlib.gpt import lm_loss
 from attnlib.translate import prepare_data
 
 
@@ -47,6 +51,15 @@ def test_stored_runs_reproduce(data):
     np.testing.assert_allclose(run.losses, stored["losses"][:6], rtol=1e-4)
 
 
+def test_stored_models_are_the_stored_multi_head_runs(data):
+    models = load_models(data)
+    stored = load_comparison(data)
+    assert sorted(models) == stored["seeds"]
+    for seed, model in models.items():
+        want = stored["runs"]["multi-head"][stored["seeds"].index(seed)]["eval_losses"][-1]
+        assert lm_loss(model, *data.held_out) == pytest.approx(want, abs=0.01)  # float16 weights
+
+
 def test_a_file_from_other_settings_or_data_is_refused(data, tmp_path):
     small = LMSettings(steps=2, eval_every=1, held_out=4, d_model=16, d_ff=16)
     runs = run_comparison(small, english_data(prepare_data().splits, small), seeds=(0,))
@@ -63,6 +76,14 @@ def test_a_file_from_other_settings_or_data_is_refused(data, tmp_path):
         load_comparison(data, small, path)
     with pytest.raises(FileNotFoundError, match="train_ch6"):
         load_comparison(data, small, tmp_path / "missing.json")
+    model, _ = train_variant(small, data, kv_heads=2, seed=0)
+    save_models(tmp_path / "m.pt", {0: model}, small, data)
+    back = load_models(data, small, tmp_path / "m.pt")[0]
+    assert back.config.kv_heads == 2
+    for k, v in model.state_dict().items():
+        assert torch.equal(back.state_dict()[k], v.half().float()), k
+    with pytest.raises(ValueError, match="settings"):
+        load_models(data, LMSettings(), tmp_path / "m.pt")
     assert COMPARISON_PATH.name == "ch6_gqa_runs.json"
 
 

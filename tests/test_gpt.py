@@ -31,6 +31,8 @@ VARIANTS = [
     dict(positions="rope"),
     dict(window=5),
     dict(kv_heads=1, positions="rope", window=3),
+    dict(window=4, sinks=1),
+    dict(kv_heads=2, positions="rope", window=3, sinks=2),
 ]
 
 
@@ -86,7 +88,7 @@ def test_cache_gives_the_logits_of_a_full_recompute(kw, prompt):
     inc, cache = incremental(m, x, prompt)
     torch.testing.assert_close(inc, full, rtol=0, atol=1e-12)
     assert cache.length == 20
-    n = min(20, kw.get("window") or 20)
+    n = min(20, (kw.get("window") or 20) + kw.get("sinks", 0))  # the window, and the sinks
     g = kw.get("kv_heads") or 4
     assert {layer.size for layer in cache.layers} == {n}
     assert cache.nbytes() == kv_cache_bytes(2, g, 8, n, bytes_per_value=8, batch=3)
@@ -130,11 +132,25 @@ def test_attention_parts_are_the_forward_passes_weights():
 def test_window_cache_forgets_what_no_query_can_see():
     cache = LayerCache()
     k = torch.arange(7.0).view(1, 1, 7, 1)
-    all_k, _, first = cache.extend(k, k, window=3)
-    assert first == 0 and all_k.shape[2] == 7 and cache.size == 3 and cache.first == 4
-    all_k, _, first = cache.extend(k[:, :, :1] + 10, k[:, :, :1], window=3)
-    assert first == 4 and all_k.flatten().tolist() == [4.0, 5.0, 6.0, 10.0]
+    all_k, _, positions = cache.extend(k, k, start=0, window=3)
+    assert positions.tolist() == list(range(7)) and all_k.shape[2] == 7 and cache.size == 3
+    assert cache.positions.tolist() == [4, 5, 6]
+    all_k, _, positions = cache.extend(k[:, :, :1] + 10, k[:, :, :1], start=7, window=3)
+    assert positions.tolist() == [4, 5, 6, 7] and all_k.flatten().tolist() == [4.0, 5.0, 6.0, 10.0]
     assert cache.keys.flatten().tolist() == [5.0, 6.0, 10.0]
+
+
+def test_sinks_stay_in_the_cache_beside_the_window():
+    cache = LayerCache()
+    k = torch.arange(9.0).view(1, 1, 9, 1)
+    cache.extend(k, k, start=0, window=3, sinks=2)
+    assert cache.positions.tolist() == [0, 1, 6, 7, 8] and cache.keys.flatten().tolist() == [0, 1, 6, 7, 8]
+    m = model(window=3, sinks=1)
+    x = ids(T=12)
+    with torch.no_grad():
+        _, weights = m(x)
+    seen = weights[0][0, 0] > 0  # (T, T) query i, key j
+    assert seen[11].nonzero().flatten().tolist() == [0, 9, 10, 11]
 
 
 def test_generation_is_the_same_with_and_without_the_cache_and_reproducible():
@@ -203,6 +219,8 @@ def test_training_lowers_the_loss_and_is_deterministic():
         (dict(kv_heads=8), ValueError, "kv_heads"),
         (dict(positions="alibi"), ValueError, "positions"),
         (dict(window=0), ValueError, "window"),
+        (dict(sinks=1), ValueError, "needs a window"),
+        (dict(window=4, sinks=-1), ValueError, "sinks"),
         (dict(context=100), ValueError, "max_len"),
         (dict(heads=3), ValueError, "divisible"),
         (dict(d_model=36, heads=12, positions="rope"), ValueError, "pairs"),

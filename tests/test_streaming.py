@@ -10,6 +10,7 @@ from attnlib.streaming import (
     share_of_weight,
     sliding_window_mask,
     uniform_share,
+    weight_by_kind,
     window_mask,
 )
 from attnlib.transformer import causal_mask
@@ -21,6 +22,8 @@ def test_window_mask_is_causal_with_the_far_corner_cut():
     assert torch.equal(sliding_window_mask(6, 6), causal_mask(6))
     assert torch.equal(sliding_window_mask(6, 100), causal_mask(6))
     assert torch.equal(sliding_window_mask(4, 1), torch.eye(4, dtype=torch.bool))
+    with_sink = sliding_window_mask(6, 2, sinks=1)  # the first position stays in sight
+    assert with_sink[:, 0].all() and torch.equal(with_sink[:, 1:], sliding_window_mask(6, 2)[:, 1:])
     # positions that do not start at 0 (a cache): queries 10, 11 over keys 7 ... 11
     m = window_mask(torch.tensor([10, 11]), torch.arange(7, 12), window=3)
     assert m.tolist() == [[False, True, True, True, False], [False, False, True, True, True]]
@@ -65,3 +68,16 @@ def test_bad_input_is_refused():
         input_gradients(lambda h: h, torch.randn(2, 3, 4), 1)
     with pytest.raises(ValueError, match="position"):
         input_gradients(lambda h: h, torch.randn(1, 3, 4), 3)
+
+
+def test_weight_by_kind():
+    w = torch.tensor([[[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.2, 0.3, 0.5]]])[:, None]  # (1, 1, T, T)
+    kinds = {"first": torch.tensor([[True, False, False]]), "last": torch.tensor([[False, False, True]])}
+    share, ratio = weight_by_kind([w, w], kinds, first_query=1)
+    assert share.shape == ratio.shape == (2, 2)
+    np.testing.assert_allclose(share[0], [0.35, 0.35])  # (0.5 + 0.2) / 2
+    np.testing.assert_allclose(ratio[0], [0.35 / ((1 / 2 + 1 / 3) / 2)] * 2)
+    with pytest.raises(ValueError, match="bool tensor"):
+        weight_by_kind([w], {"x": torch.ones(1, 3)})
+    with pytest.raises(ValueError, match="list of"):
+        weight_by_kind([], kinds)

@@ -322,7 +322,7 @@ def split_pairs(pairs: Sequence[Pair], fractions: Sequence[float] = (0.8, 0.1, 0
     Splitting by one side only would leak the other: the model would be tested on
     a source sentence it was trained on. So pairs are linked when they share
     their Chinese tokens or their English tokens (so 'Hi.' and 'hi .' are one
-    sentence), and every connected group of pairs (see :func:`_connected_groups`;
+    sentence), and every connected group of pairs (see ``_connected_groups``;
     a chain a–b, b–c is one group) goes whole to one split: no Chinese and no
     English sentence occurs in two splits. On the shipped corpus the groups are
     small (the largest has 25 pairs, all ways of asking 多少钱?).
