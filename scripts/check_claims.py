@@ -69,6 +69,16 @@ HEADLINES: dict[str, dict[str, str]] = {
         "exponents": "(round(short_growth, 2), round(loop_growth, 2), round(long_growth, 2))",
         "gru factors": "[round(float(x), 3) for x in gru_factor]",
     },
+    "06_attention_today": {
+        "GPT test loss": "gpt_loss",
+        "bigram": "baseline['bigram']",
+        "real words": "{k: round(float(v), 2) for k, v in real.items()}",
+        "first-token share": "share[0].max()",
+        "punct ratio": "ratio[3].max()",
+        "separator ratio": "ratio[1].max()",
+        "translator": "{k: round(float(v), 3) for k, v in sink.items()}",
+        "memory growth": "{k: round(float(v), 2) for k, v in growth.items()}",
+    },
 }
 
 

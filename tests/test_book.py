@@ -27,7 +27,7 @@ def markdown(path: Path) -> str:
 def test_every_chapter_is_in_the_toc_in_order_and_every_entry_exists():
     chapters = [f for f in toc_files() if f.startswith("notebooks/")]
     assert chapters == [f"notebooks/{p.stem}" for p in NOTEBOOKS]
-    assert len(chapters) == 5
+    assert len(chapters) == 6
     for f in [*toc_files(), TOC["root"]]:
         assert (ROOT / f"{f}.ipynb").exists() or (ROOT / f"{f}.md").exists(), f
 

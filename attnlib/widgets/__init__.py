@@ -8,6 +8,7 @@ from ._base import BookWidget
 from .alignment_explorer import AlignmentExplorer
 from .bottleneck_explorer import BottleneckExplorer
 from .focus_explorer import FocusExplorer
+from .online_softmax_stepper import OnlineSoftmaxStepper
 from .query_explorer import QueryExplorer
 from .self_attention_explorer import SelfAttentionExplorer
 
@@ -16,6 +17,7 @@ __all__ = [
     "BookWidget",
     "BottleneckExplorer",
     "FocusExplorer",
+    "OnlineSoftmaxStepper",
     "QueryExplorer",
     "SelfAttentionExplorer",
 ]

@@ -1,0 +1,187 @@
+// OnlineSoftmaxStepper: read one query's keys block by block, as FlashAttention does, and
+// watch the running maximum m, the running sum ℓ and the output o / ℓ converge to the full
+// softmax's. The same loop as attnlib.online_softmax.online_steps:
+//   m' = max(m, max s_block);  ℓ = ℓ·e^(m − m') + Σ e^(s − m');  o = o·e^(m − m') + Σ e^(s − m') v.
+// Helpers h, s, fmt, softmax, slider, weightChip, listen come from _common.js.
+
+const BAR_W = 14; // width of one output dimension's bar, px
+const BAR_H = 90; // height of the output chart, px
+
+/** Every state of the online pass: one per block, as attnlib.online_softmax.online_steps. */
+function onlineSteps(scores, values, block) {
+  let m = -Infinity, total = 0, acc = values[0].map(() => 0);
+  const states = [];
+  for (let start = 0; start < scores.length; start += block) {
+    const z = scores.slice(start, start + block);
+    const newM = Math.max(m, ...z);
+    const scale = Math.exp(m - newM); // e^(m − m'); 0 for the first block (m = −∞)
+    const p = z.map((x) => Math.exp(x - newM));
+    total = total * scale + p.reduce((a, b) => a + b, 0);
+    acc = acc.map((a, d) => a * scale + p.reduce((sum, pj, j) => sum + pj * values[start + j][d], 0));
+    m = newM;
+    states.push({ seen: Math.min(start + block, scores.length), maximum: m, total, rescale: scale,
+      blockMax: Math.max(...z), output: acc.map((a) => a / total) });
+  }
+  return states;
+}
+
+/** What weight each key has so far: e^(s − m) / ℓ if read, 0 if not. */
+function weightsSoFar(scores, state) {
+  return scores.map((x, j) => (state && j < state.seen ? Math.exp(x - state.maximum) / state.total : 0));
+}
+
+/** A number with its sign, in scientific notation when tiny: for gaps that shrink to 1e−16. */
+function gapText(x) {
+  return x === 0 ? "0" : x < 1e-3 ? x.toExponential(1).replace("-", "\u2212") : fmt(x);
+}
+
+function render({ model, el }) {
+  el.classList.add("aw-root"); // the shared colours (_common.css) in the live view too, not only in the book's wrapper
+  // ---- static layout -------------------------------------------------------
+  const keysRow = h("div", { class: "aw-os-keys", role: "list", "aria-label": "Keys, block by block" });
+  const blockSlider = slider("block size", { min: 1, max: 1, step: 1, value: 1, format: (v) => String(v),
+    onInput: (v) => { model.set("step", 0); model.set("block", v); model.save_changes(); } });
+  blockSlider.node.classList.add("aw-os-block-size");
+  const stepSlider = slider("blocks read", { min: 0, max: 1, step: 1, value: 0, format: (v) => String(v),
+    onInput: (v) => { model.set("step", v); model.save_changes(); } });
+  stepSlider.node.classList.add("aw-os-step");
+  const next = h("button", { type: "button", class: "aw-os-next" }, "next block \u25b6");
+  const reset = h("button", { type: "button", class: "aw-os-reset" }, "start again");
+  next.addEventListener("click", () => setStep(model.get("step") + 1));
+  reset.addEventListener("click", () => setStep(0));
+  const mOut = h("strong", { class: "aw-os-m" }), lOut = h("strong", { class: "aw-os-l" });
+  const rOut = h("strong", { class: "aw-os-rescale" }), progress = h("span", { class: "aw-os-progress" });
+  const gapOut = h("strong", { class: "aw-os-gap" }), verdict = h("span", { class: "aw-os-verdict" });
+  const state = h("div", { class: "aw-os-state", "aria-live": "polite" },
+    h("div", {}, progress),
+    h("div", { class: "aw-os-numbers" },
+      h("span", {}, "running max m = ", mOut), h("span", {}, "running sum \u2113 = ", lOut),
+      h("span", {}, "last rescale e^(m_old \u2212 m) = ", rOut)));
+  const chart = s("svg", { class: "aw-os-chart", height: BAR_H, role: "img" });
+  const outputPanel = h("div", { class: "aw-os-output" },
+    h("div", { class: "aw-os-caption" }, "output o / \u2113, one bar per dimension; outlines: full attention"),
+    chart, h("div", {}, "largest gap to full attention: ", gapOut, " ", verdict));
+  const traceBody = h("tbody", {});
+  const trace = h("div", { class: "aw-os-trace", tabindex: "0", role: "region", "aria-label": "Trace of the blocks read" },
+    h("table", {}, h("thead", {}, h("tr", {}, ...["block", "keys", "block max", "m", "rescale", "\u2113"]
+      .map((t) => h("th", { scope: "col" }, t)))), traceBody));
+  const help = h("p", { class: "aw-help" }, "Press \u201cnext block\u201d, or Tab to the \u201cblocks read\u201d " +
+    "slider and use the arrow keys. Each block rescales what came before by e^(m_old \u2212 m) whenever its " +
+    "scores set a new maximum. Change the block size: the end result does not change.");
+  el.append(h("div", { class: "aw-os", role: "group", "aria-label": "Online softmax stepper" },
+    h("div", { class: "aw-os-controls" }, blockSlider.node, stepSlider.node, next, reset),
+    keysRow, h("div", { class: "aw-os-body" }, state, outputPanel), trace, help));
+
+  function setStep(step) {
+    const blocks = Math.ceil(model.get("scores").length / model.get("block"));
+    const j = Math.max(0, Math.min(blocks, step));
+    if (j !== model.get("step")) {
+      model.set("step", j);
+      model.save_changes();
+    }
+  }
+
+  // ---- key cells, rebuilt when the tokens or the block size change ----------------------
+  let chips = [], marks = [], scoreTexts = [], blockNodes = [], built = "";
+  function build() {
+    const tokens = model.get("tokens"), scores = model.get("scores"), block = model.get("block");
+    chips = tokens.map((tok) => weightChip(tok, "aw-os"));
+    marks = chips.map((c) => { const mark = h("span", { class: "aw-os-final" }); c.fill.after(mark); return mark; });
+    scoreTexts = chips.map((c, j) => {
+      const t = h("span", { class: "aw-os-score" }, fmt(scores[j], 2));
+      c.token.after(t);
+      return t;
+    });
+    blockNodes = [];
+    for (let start = 0; start < tokens.length; start += block) {
+      blockNodes.push(h("div", { class: "aw-os-group", role: "presentation" },
+        ...chips.slice(start, start + block).map((c) => c.node)));
+    }
+    keysRow.replaceChildren(...blockNodes);
+    const dims = model.get("values")[0].length;
+    chart.setAttribute("width", dims * BAR_W + 2);
+    chart.setAttribute("viewBox", `0 0 ${dims * BAR_W + 2} ${BAR_H}`);
+    built = JSON.stringify([tokens, scores, block, dims]);
+  }
+
+  // ---- the online pass, then the drawing -----------------------------------------------
+  function refresh() {
+    const tokens = model.get("tokens"), scores = model.get("scores"), values = model.get("values");
+    const block = model.get("block");
+    if (!values.length || values.length !== scores.length || scores.length !== tokens.length) return;
+    if (built !== JSON.stringify([tokens, scores, block, values[0].length])) build();
+    const states = onlineSteps(scores, values, block), blocks = states.length;
+    const step = Math.min(model.get("step"), blocks); // a new block size may not have arrived yet
+    const now = step > 0 ? states[step - 1] : null;
+    const full = states[blocks - 1], finalWeights = softmax(scores);
+    const weights = weightsSoFar(scores, now);
+    const output = now ? now.output : values[0].map(() => 0);
+
+    chips.forEach((c, j) => {
+      const read = now !== null && j < now.seen, w = weights[j];
+      c.node.classList.toggle("aw-os-unread", !read);
+      c.node.style.setProperty("--w", w);
+      c.weight.textContent = read ? fmt(w) : "?";
+      c.weight.dataset.value = w;
+      c.fill.style.width = `${100 * w}%`;
+      marks[j].style.left = `${100 * finalWeights[j]}%`;
+      c.node.setAttribute("aria-label", `${tokens[j]}: score ${fmt(scores[j], 2)}, ` +
+        (read ? `weight so far ${fmt(w)}` : "not read yet") + `, final weight ${fmt(finalWeights[j])}`);
+    });
+    blockNodes.forEach((b, i) => {
+      b.classList.toggle("aw-os-current", i === step - 1);
+      b.classList.toggle("aw-os-done", i < step);
+    });
+
+    progress.textContent = step === 0 ? `no block read yet (${blocks} blocks of ${block} key${block > 1 ? "s" : ""})`
+      : `after block ${step} of ${blocks}: keys 1\u2013${now.seen} of ${tokens.length} read`;
+    mOut.textContent = now ? fmt(now.maximum) : "\u2212\u221e";
+    lOut.textContent = now ? fmt(now.total) : "0";
+    rOut.textContent = now ? (step === 1 ? "0 (nothing before)" : fmt(now.rescale)) : "\u2013";
+    for (const [node, v] of [[mOut, now ? now.maximum : null], [lOut, now ? now.total : 0], [rOut, now ? now.rescale : null]]) {
+      node.dataset.value = v === null ? "" : v;
+    }
+    const gap = Math.max(...output.map((o, d) => Math.abs(o - full.output[d])));
+    gapOut.textContent = gapText(gap);
+    gapOut.dataset.value = gap;
+    verdict.textContent = step === blocks ? "\u2014 every key read: exactly full attention" : "";
+    drawChart(output, full.output);
+    traceBody.replaceChildren(...states.slice(0, step).map((st, i) => h("tr", {},
+      h("td", {}, i + 1), h("td", {}, `${i * block + 1}\u2013${st.seen}`), h("td", {}, fmt(st.blockMax, 2)),
+      h("td", {}, fmt(st.maximum, 2)), h("td", {}, i === 0 ? "\u2013" : fmt(st.rescale, 3)), h("td", {}, fmt(st.total, 3)))));
+    syncSliders(blocks, block, step, tokens.length);
+    next.disabled = step >= blocks;
+    model.set("weights", weights);
+    model.set("output", output);
+    model.save_changes();
+  }
+
+  function drawChart(output, target) {
+    const top = Math.max(1e-9, ...output.map(Math.abs), ...target.map(Math.abs));
+    const mid = BAR_H / 2, y = (v) => mid - (v / top) * (mid - 3);
+    const bar = (v, d, cls) => s("rect", { class: cls, x: 1 + d * BAR_W + 2, width: BAR_W - 4,
+      y: Math.min(y(v), mid), height: Math.max(0.5, Math.abs(y(v) - mid)) });
+    chart.replaceChildren(s("line", { class: "aw-os-axis", x1: 0, x2: output.length * BAR_W + 2, y1: mid, y2: mid }),
+      ...output.map((v, d) => bar(v, d, "aw-os-bar")), ...target.map((v, d) => bar(v, d, "aw-os-target")));
+    chart.setAttribute("aria-label", `Output after the blocks read, against full attention: ${output.length} ` +
+      "dimensions; the bars fill their outlines when every key has been read");
+  }
+
+  function syncSliders(blocks, block, step, T) {
+    blockSlider.input.max = T;
+    if (+blockSlider.input.value !== block) blockSlider.input.value = block;
+    blockSlider.out.textContent = String(block);
+    stepSlider.input.max = blocks;
+    if (+stepSlider.input.value !== step) stepSlider.input.value = step;
+    stepSlider.out.textContent = `${step} / ${blocks}`;
+    stepSlider.out.dataset.value = step;
+    stepSlider.input.setAttribute("aria-valuetext", `${step} of ${blocks} blocks read`);
+    blockSlider.input.setAttribute("aria-valuetext", `${block} key${block > 1 ? "s" : ""} per block`);
+  }
+
+  const unlisten = listen(model, ["tokens", "scores", "values", "block", "step"], refresh);
+  refresh();
+  return unlisten;
+}
+
+export default { render };
