@@ -36,7 +36,6 @@ function gapText(x) {
 }
 
 function render({ model, el }) {
-  el.classList.add("aw-root"); // the shared colours (_common.css) in the live view too, not only in the book's wrapper
   // ---- static layout -------------------------------------------------------
   const keysRow = h("div", { class: "aw-os-keys", role: "list", "aria-label": "Keys, block by block" });
   const blockSlider = slider("block size", { min: 1, max: 1, step: 1, value: 1, format: (v) => String(v),
@@ -184,4 +183,4 @@ function render({ model, el }) {
   return unlisten;
 }
 
-export default { render };
+export default bookWidget(render);
