@@ -29,7 +29,22 @@ CHAPTER_BUDGET_S = 60.0  # each chapter, on a 2-core machine
 BOOK_BUDGET_S = 150.0  # the whole book
 
 # chapter -> {model: (TrainResult expression, batch-size expression, stated-result expression)}
-TRAINED: dict[str, dict[str, tuple[str, str, str]]] = {}
+TRAINED: dict[str, dict[str, tuple[str, str, str]]] = {
+    "01_bottleneck": {
+        "fixed vector (copy task)": ("fixed_run", "BATCH", "f'loss {fixed_run.losses[-20:].mean():.3f}'"),
+        "attention (copy task)": ("attn_run", "BATCH", "f'loss {attn_run.losses[-20:].mean():.3f}'"),
+    },
+    "04_dynamic_context": {
+        "translator, first steps": (
+            "live",
+            "live_settings.batch_size",
+            "f'loss {live.losses[-10:].mean():.2f}'",
+        ),
+    },
+    "06_attention_today": {
+        "GPT (characters)": ("run", "BATCH * CONTEXT", "f'test loss {gpt_loss:.3f} nats/char'"),
+    },
+}
 
 
 @dataclass(frozen=True)

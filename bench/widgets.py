@@ -125,6 +125,13 @@ CASES = (
         ".aw-sa-query",
         focus=".aw-sa-word[aria-checked=true]",
     ),
+    WidgetCase(
+        "OnlineSoftmaxStepper",
+        "notebooks/06_attention_today.html",
+        ".aw-os",
+        SLIDE,
+        ".aw-os-step input[type=range]",
+    ),
 )
 
 

@@ -49,9 +49,17 @@ def author_year(entry) -> tuple[str, str]:
     return who, entry.fields.get("year", "n.d.")
 
 
+def glossary_terms() -> dict[str, str]:
+    """The glossary's terms as written, by their lower-case form (Sphinx matches terms that way)."""
+    text = (ROOT / "book" / "glossary.md").read_text(encoding="utf-8")
+    body = text.split("```{glossary}", 1)[1].rsplit("```", 1)[0]
+    return {line.lower(): line for line in body.splitlines() if line and not line[0].isspace()}
+
+
 def term_anchor(term: str) -> str:
-    """The id Sphinx gives a glossary term: ``term-`` and the term made an identifier."""
-    return _make_id(f"term-{term}")
+    """The id Sphinx gives a glossary term: ``term-`` and the term, as the glossary writes it,
+    made an identifier (``{term}`Grouped-query attention``` links to "grouped-query attention")."""
+    return _make_id(f"term-{glossary_terms().get(term.lower(), term)}")
 
 
 def rewrite(text: str, prefix: str, bib) -> str:
