@@ -27,7 +27,7 @@ choice; the test BLEU printed at the end is a report.
 
 **Determinism.** Fixed seeds, one thread, a step budget, checks that touch neither the
 random state nor the run: a re-run reproduces the file's curves and weights under the
-project's pinned CPU numerics (``scripts/numerics.env``; see ``data/weights/README.md``).
+project's pinned CPU numerics (``attnlib/numerics.env``; see ``data/weights/README.md``).
 ``tests/test_transformer_translator.py`` retrains the first steps and the first check
 and compares them with the stored curves.
 

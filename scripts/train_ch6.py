@@ -12,7 +12,7 @@ weights (in float16: the chapter looks for attention sinks in each) to
     data/weights/ch6_gpt_seeds.pt      the multi-head models, one per seed
 
 Training is deterministic (fixed seeds, one thread, a step budget) and runs under the book's
-pinned numerics (``scripts/numerics.env``), so a re-run reproduces the file;
+pinned numerics (``attnlib/numerics.env``), so a re-run reproduces the file;
 ``tests/test_charlm.py`` retrains the first steps of one run and compares them with it.
 
     .venv/bin/python scripts/train_ch6.py                  # all fifteen runs, both files
@@ -25,13 +25,8 @@ from __future__ import annotations
 import os
 import sys
 import time
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
-
-from numerics import pinned_settings  # noqa: E402
+from attnlib.numerics import pinned_settings  # no torch import: the pins must come first
 
 SEEDS = (0, 1, 2, 3, 4)
 
