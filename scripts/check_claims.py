@@ -42,9 +42,9 @@ MARKER = "ATTNBOOK-HEADLINES "
 # after the chapter ran. They are reported, not checked (the chapter's asserts do that).
 HEADLINES: dict[str, dict[str, str]] = {
     "01_bottleneck": {
-        "fixed@15": "at(fixed_acc, 15)",
-        "attn@15": "at(attn_acc, 15)",
-        "attn@20": "at(attn_acc, 20)",
+        "live loss fixed/attn": "[round(float(live_fixed), 3), round(float(live_attn), 3)]",
+        "fixed@15 (3 seeds)": "[round(float(x), 3) for x in at(FIX, 15)]",
+        "attn@20 (3 seeds)": "[round(float(x), 3) for x in at(ATT, 20)]",
     },
     "02_human_analogy": {
         "fitted w": "round(fit.width, 3)",
