@@ -22,6 +22,7 @@ function tokenCell(text, { wrong = false, label, special = false } = {}) {
 }
 
 function render({ model, el }) {
+  const t = translator(model);
   const lengths = model.get("lengths");
   const names = model.get("model_names");
   const perLength = model.get("examples_per_length");
@@ -29,7 +30,7 @@ function render({ model, el }) {
   const specials = new Set(["PAD", "SOS", "EOS"]);
 
   // ---- static layout -------------------------------------------------------
-  const len = slider("input length", { min: lengths[0], max: lengths[lengths.length - 1], step: 1,
+  const len = slider(t("bottleneck.length"), { min: lengths[0], max: lengths[lengths.length - 1], step: 1,
     value: model.get("length"), format: (v) => String(v),
     onInput: (v) => { model.set("length", v); model.save_changes(); } });
   len.node.classList.add("aw-be-length");
@@ -37,20 +38,18 @@ function render({ model, el }) {
     model.set("example", (model.get("example") + d + perLength) % perLength);
     model.save_changes();
   };
-  const prev = h("button", { type: "button", class: "aw-be-btn aw-be-prev", "aria-label": "previous example",
+  const prev = h("button", { type: "button", class: "aw-be-btn aw-be-prev", "aria-label": t("bottleneck.previous"),
     onclick: () => step(-1) }, "\u25C0");
-  const next = h("button", { type: "button", class: "aw-be-btn aw-be-next", "aria-label": "next example",
+  const next = h("button", { type: "button", class: "aw-be-btn aw-be-next", "aria-label": t("bottleneck.next"),
     onclick: () => step(1) }, "\u25B6");
   const which = h("output", { class: "aw-be-which" });
   const range = h("p", { class: "aw-be-range" });
   const grid = h("div", { class: "aw-be-grid", role: "table" });
   const scores = h("div", { class: "aw-be-scores", "aria-live": "polite" });
-  const help = h("p", { class: "aw-help" },
-    "Drag the slider, or focus it and press the arrow keys (Home / End: shortest / longest). "
-    + `Wrong tokens are struck through and marked ${CROSS}; ${DASH} means the model stopped early.`);
+  const help = h("p", { class: "aw-help" }, t("bottleneck.help", { cross: CROSS, dash: DASH }));
   el.append(h("div", { class: "aw-be" },
     h("div", { class: "aw-controls" }, len.node,
-      h("span", { class: "aw-control aw-be-examples", role: "group", "aria-label": "example" },
+      h("span", { class: "aw-control aw-be-examples", role: "group", "aria-label": t("bottleneck.example") },
         prev, which, next)),
     range, h("div", { class: "aw-be-scroll" }, grid), scores, help));
 
@@ -66,30 +65,30 @@ function render({ model, el }) {
     const rec = recs[k];
     const T = rec.target.length; // L tokens + EOS
     if (+len.input.value !== L) { len.input.value = L; len.out.textContent = String(L); }
-    which.textContent = `example ${k + 1} of ${recs.length}`;
+    which.textContent = t("bottleneck.which", { k: k + 1, n: recs.length });
     const inside = L >= trainMin && L <= trainMax;
     range.className = "aw-be-range " + (inside ? "aw-be-inside" : "aw-be-beyond");
-    range.textContent = inside
-      ? `Length ${L} is among the training lengths (${trainMin}\u2013${trainMax}).`
-      : `Length ${L} is longer than any training input (${trainMin}\u2013${trainMax}).`;
+    range.textContent = t(inside ? "bottleneck.inside" : "bottleneck.beyond", { L, lo: trainMin, hi: trainMax });
 
     grid.style.setProperty("--aw-n", T);
-    grid.setAttribute("aria-label", `Input, expected output and each model's output, length ${L}`);
-    const header = row("position", rec.target.map((_, i) =>
-      h("span", { class: "aw-pos", role: "columnheader" }, i < L ? String(i + 1) : "end")), { "data-row": "position" });
-    const source = row("input", [...rec.source.map((tok, i) => tokenCell(tok, { label: `input ${i + 1}: ${tok}` })),
+    grid.setAttribute("aria-label", t("bottleneck.grid", { L }));
+    const end = t("bottleneck.end");
+    const header = row(t("bottleneck.position"), rec.target.map((_, i) =>
+      h("span", { class: "aw-pos", role: "columnheader" }, i < L ? String(i + 1) : end)), { "data-row": "position" });
+    const source = row(t("bottleneck.input"), [...rec.source.map((tok, i) =>
+      tokenCell(tok, { label: t("bottleneck.inputCell", { i: i + 1, token: tok }) })),
       ...rec.target.slice(rec.source.length).map(() => h("span", { class: "aw-blank", role: "cell" }))],
     { "data-row": "input" });
-    const target = row("expected", rec.target.map((tok, i) =>
-      tokenCell(tok, { special: specials.has(tok), label: `expected ${i < L ? i + 1 : "end"}: ${tok}` })),
+    const target = row(t("bottleneck.expected"), rec.target.map((tok, i) => tokenCell(tok,
+      { special: specials.has(tok), label: t("bottleneck.expectedCell", { where: i < L ? i + 1 : end, token: tok }) })),
     { "data-row": "target" });
     const modelRows = names.map((name, m) => {
       const out = rec.outputs[m], ok = correctness(out, rec.target);
       return row(name, rec.target.map((want, i) => {
         const got = i < out.length ? out[i] : null;
-        const where = i < L ? `position ${i + 1}` : "end";
-        const label = ok[i] ? `${name}, ${where}: ${got}, right`
-          : `${name}, ${where}: ${got === null ? "nothing" : got}, wrong (expected ${want})`;
+        const where = i < L ? t("bottleneck.positionN", { i: i + 1 }) : end;
+        const label = ok[i] ? t("bottleneck.right", { name, where, token: got })
+          : t("bottleneck.wrong", { name, where, token: got === null ? t("bottleneck.nothing") : got, want });
         return tokenCell(got, { wrong: !ok[i], special: specials.has(got), label });
       }), { "data-row": `model-${m}`, class: "aw-be-row aw-be-model" });
     });
@@ -104,9 +103,9 @@ function render({ model, el }) {
       }
       return h("div", { class: "aw-acc", "data-model": m, "data-correct": right, "data-total": T,
         "data-mean": allRight / all },
-      h("strong", {}, name), `: ${right} of ${T} tokens right (${fmt(100 * right / T, 0)}%)`,
+      h("strong", {}, name), t("bottleneck.score", { right, T, pct: fmt(100 * right / T, 0) }),
       h("span", { class: "aw-muted" },
-        ` \u00B7 all ${recs.length} examples of length ${L}: ${fmt(100 * allRight / all, 0)}%`));
+        t("bottleneck.allScore", { n: recs.length, L, pct: fmt(100 * allRight / all, 0) })));
     }));
   }
 
