@@ -72,3 +72,14 @@ def test_language_is_checked_and_python_side_text_follows_it():
     w.language = "zh"
     assert w.message("alignment.tooLong", n=40) == "太长了：最多 40 个字符"
     assert message("en", "alignment.tooLong", n=40) == "too long: at most 40 characters, please"
+
+
+def test_every_chinese_character_has_a_glyph_in_the_books_font():
+    """The static book draws widget text with the shipped font (data/fonts, scripts/make_font_subset.py)."""
+    from fontTools.ttLib import TTFont
+
+    from attnlib.widgets._base import CJK, FONT_FILE
+
+    font = set(TTFont(FONT_FILE).getBestCmap())
+    missing = {ch for ch in CJK.findall("".join(ZH.values())) if ord(ch) not in font}
+    assert not missing, "".join(sorted(missing))
