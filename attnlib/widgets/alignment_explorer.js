@@ -19,9 +19,9 @@ const sub = (n) => String(n).replace(/[0-9]/g, (d) => "₀₁₂₃₄₅₆₇�
 const spreadOf = (w) => 2 ** -w.reduce((acc, x) => acc + (x > 0 ? x * Math.log2(x) : 0), 0);
 
 /** How the focus (the argmax) moved since the previous step: Δ = f_t − f_{t−1}, in words. */
-function moveText(t, delta) {
+function moveText(tr, delta) {
   if (delta === 0) return tr("alignment.stayed");
-  return t(delta > 0 ? "alignment.forward" : "alignment.back", { n: Math.abs(delta) });
+  return tr(delta > 0 ? "alignment.forward" : "alignment.back", { n: Math.abs(delta) });
 }
 
 
