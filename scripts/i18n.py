@@ -90,6 +90,11 @@ def extract(languages: list[str]) -> None:
         ],
         WORK / "gettext.log",
     )
+    # Locations as the catalogues were first extracted (from _build/gettext, two levels down),
+    # so that an update changes only what the English text changed.
+    deep = "#: " + "../" * len(POT.relative_to(ROOT).parts)
+    for pot in POT.rglob("*.pot"):
+        pot.write_text(pot.read_text(encoding="utf-8").replace(deep, "#: ../../"), encoding="utf-8")
     for lang in languages:
         subprocess.run(
             [str(BIN / "sphinx-intl"), "update", "-p", str(POT), "-l", lang, "-d", str(LOCALES)],
