@@ -103,3 +103,21 @@ def test_licences_and_citation_are_there():
     assert "CC BY 2.0 FR" in (ROOT / "data" / "cmn-eng" / "LICENSE.md").read_text(encoding="utf-8")
     cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
     assert cff["cff-version"].startswith("1.2") and cff["title"] and cff["authors"]
+
+
+def test_every_number_the_source_notes_page_quotes_is_one_a_chapter_computes():
+    """book/source-notes.md quotes the chapters' measurements; each number must still appear in a
+    chapter (its prose, guarded by an assert there, or its committed outputs), or the page is stale."""
+    text = (ROOT / "book" / "source-notes.md").read_text(encoding="utf-8")
+    quoted = set(re.findall(r"(?<![\w.])(\d+\.\d+|\d+ ?%)", text))
+    corpus = []
+    for path in NOTEBOOKS:
+        for cell in nbformat.read(path, as_version=4).cells:
+            corpus.append(cell.source)
+            for out in cell.get("outputs", []):
+                data = out.get("data", {})
+                corpus += [out.get("text", ""), data.get("text/plain", ""), data.get("text/markdown", "")]
+    corpus = "\n".join(corpus)
+    assert len(quoted) >= 20
+    stale = sorted(n for n in quoted if n not in corpus and n.replace(" ", "") not in corpus)
+    assert not stale, f"numbers on the source-notes page that no chapter shows: {stale}"

@@ -1,9 +1,10 @@
 """What the JupyterLab tests expect of each chapter: its widget, how a reader changes it in
 the page, and how the page shows it.
 
-Every chapter names its widget ``explorer``. ``shown`` is a JavaScript function of the
-widget's root element that returns the value of ``trait`` as the page shows it, so a test
-can compare the page with the kernel in both directions.
+Every chapter binds its widget to a name (``explorer`` unless the case says otherwise).
+``shown`` is a JavaScript function of the widget's root element that returns the value of
+``trait`` as the page shows it, so a test can compare the page with the kernel in both
+directions.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class WidgetCase:
     interact: Callable[[Any], None]  # a click or drag on the widget's locator
     new_value: Any  # a value a cell sets the trait to
     weights: str | None = None  # the elements whose data-value are the shown weights
+    name: str = "explorer"  # the variable the chapter binds the widget to
 
 
 def drag_query(widget) -> None:
@@ -105,12 +107,22 @@ CASES = {
             1,
             ".aw-sa-weight",
         ),
+        WidgetCase(
+            "06_attention_today",
+            ".aw-os",
+            (".aw-os-bar", "fill"),
+            "step",
+            "(root) => +root.querySelector('.aw-os-step input').value",
+            lambda w: w.locator(".aw-os-next").click(),
+            3,
+            name="stepper",
+        ),
     ]
 }
 
 # Chapters that show library code beside the prose (with attnlib.show_source; in the book's
 # first version with Sphinx's {literalinclude}, which JupyterLab cannot show).
-SHOWS_CODE = {"01_bottleneck", "03_qkv_recipe", "04_dynamic_context", "05_transformer"}
+SHOWS_CODE = {"01_bottleneck", "03_qkv_recipe", "04_dynamic_context", "05_transformer", "06_attention_today"}
 
 
 def listing_calls(chapter: str) -> int:

@@ -39,7 +39,8 @@ from tools.browser import PageLog, open_page
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
-LAB_PYTHON = os.environ.get("ATTNBOOK_LAB_PYTHON", sys.executable)
+# absolute, not resolved: the venv's python is a symlink, and JupyterLab starts in another directory
+LAB_PYTHON = os.path.abspath(os.environ.get("ATTNBOOK_LAB_PYTHON", sys.executable))
 PORTS = range(8200, 8300)  # the ports this project may use on shared machines
 VIEWPORT = {"width": 1400, "height": 1000}
 THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}

@@ -119,7 +119,8 @@ def test_live_widget_uses_the_kernels_css(chapter):
     ``_css``: not a copy from widget state saved in the notebook, which JupyterLab restores
     over it (stale styles, no Chinese glyphs). Chinese tokens get the font face in it."""
     root = widget(chapter)
-    anywidget_id, css = kernel_value(chapter.nb, "[explorer._anywidget_id, explorer._css]")
+    name = chapter.case.name
+    anywidget_id, css = kernel_value(chapter.nb, f"[{name}._anywidget_id, {name}._css]")
     shown = root.page.evaluate("(id) => document.getElementById(id)?.textContent ?? null", anywidget_id)
     assert shown == css, (
         f"the page styles {anywidget_id} with another copy of its CSS ({len(shown or '')} "
@@ -136,25 +137,25 @@ def test_a_click_or_drag_reaches_the_kernel(chapter):
     nb, case = chapter.nb, chapter.case
     root = widget(chapter)
     root.scroll_into_view_if_needed()
-    before = kernel_value(nb, f"explorer.{case.trait}")
+    before = kernel_value(nb, f"{case.name}.{case.trait}")
     assert same(shown(root, case), before), "page and kernel disagree before any change"
     case.interact(root)
     now = shown(root, case)
     assert not same(now, before), f"the page still shows {case.trait} = {now}"
-    eventually_kernel_value(nb, f"explorer.{case.trait}", lambda v: same(v, now))
+    eventually_kernel_value(nb, f"{case.name}.{case.trait}", lambda v: same(v, now))
     if case.weights:
         page = shown_weights(root, case)
-        eventually_kernel_value(nb, "explorer.weights", lambda v: same(v, page))
+        eventually_kernel_value(nb, f"{case.name}.weights", lambda v: same(v, page))
 
 
 def test_a_cell_setting_a_trait_redraws_the_page(chapter):
     nb, case = chapter.nb, chapter.case
     root = widget(chapter)
     assert not same(shown(root, case), case.new_value), "pick a new_value the page does not show yet"
-    run_code(nb, f"explorer.{case.trait} = {json.dumps(case.new_value)}")
+    run_code(nb, f"{case.name}.{case.trait} = {json.dumps(case.new_value)}")
     wait_shown(root, case, case.new_value)
     if case.weights:
-        kernel = kernel_value(nb, "explorer.weights")
+        kernel = kernel_value(nb, f"{case.name}.weights")
         assert same(shown_weights(root, case), kernel), "the page's weights are not the kernel's"
 
 
