@@ -68,8 +68,9 @@ CJK_BLOCKS = [
     (0x20000, 0x3FFFF),
 ]
 # Where the book's pages get their text: the chapters (with their outputs), the prose
-# pages, and the library (docstrings on the API page, strings the widgets draw).
-BOOK_SOURCES = ["notebooks/*.ipynb", "book/**/*.md", "attnlib/**/*.py", "attnlib/**/*.js"]
+# pages, the library (docstrings on the API page, strings the widgets draw, in both languages:
+# attnlib/widgets/messages.py) and the Chinese edition's translations (locales/).
+BOOK_SOURCES = ["notebooks/*.ipynb", "book/**/*.md", "attnlib/**/*.py", "attnlib/**/*.js", "locales/**/*.po"]
 
 
 def is_cjk(code: int) -> bool:

@@ -3,7 +3,8 @@
 # kernel against its committed outputs (nbval, strict; in .venv-binder, built from
 # binder/ alone by scripts/binder_env.sh), every notebook again without the pinned
 # numerics and with another seed (its asserts must hold), the book build with zero
-# warnings, the built book driven in headless chromium, and every notebook in JupyterLab.
+# warnings, its Chinese edition (zh_CN, scripts/i18n.py), the built books driven in headless
+# chromium, and every notebook in JupyterLab.
 # Each stage's wall time goes to _build/ci-stages.tsv (`python -m bench --only ci` shows it).
 # Usage: bash scripts/test.sh [extra pytest arguments]
 T_START=$(date +%s)
@@ -36,7 +37,9 @@ TQDM_DISABLE=1 .venv-binder/bin/python -m pytest --nbval notebooks -q -p no:cach
 stage "building the book with zero warnings"
 rm -rf _build/html
 jupyter-book build -W -n --keep-going . >/tmp/attnbook-build.log 2>&1 || { tail -40 /tmp/attnbook-build.log; exit 1; }
-stage "the built book in headless chromium (offline)"
+stage "building the Chinese edition (zh_CN) with zero warnings, into _build/html/zh_CN"
+python scripts/i18n.py build
+stage "the built book and its Chinese edition in headless chromium (offline)"
 python -m pytest tests/browser -q -p no:cacheprovider "$@"
 stage "every chapter in JupyterLab (the Binder environment), from a fresh kernel, unpinned, on torch's baseline CPU kernels"
 # The kernels run without the pinned numerics and on ATEN_CPU_CAPABILITY=default (tests/lab/lab.py):

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import io
 import itertools
 import json
@@ -38,6 +39,8 @@ from typing import Any
 import anywidget
 import traitlets
 
+from .messages import LANGUAGES, message, messages_for
+
 HERE = Path(__file__).parent
 _ids = itertools.count()  # one counter per kernel: ids are deterministic for a fresh run
 SIGNIFICANT_DIGITS = 6  # floats in a static payload: enough to draw, too few to carry CPU noise
@@ -46,6 +49,7 @@ _BOOT = """<script type="module">
 const el = document.getElementById("{uid}");
 const data = JSON.parse(document.getElementById("{uid}-data").textContent);
 const state = data.state, handlers = {{}};
+state.language = document.documentElement.lang.toLowerCase().startsWith("zh") ? "zh" : "en";
 const model = {{
   get: (name) => state[name],
   set: (name, value) => {{ state[name] = value;
@@ -159,6 +163,28 @@ class BookWidget(anywidget.AnyWidget):
     """
 
     _plain_name = "widget"  # shown in the noscript text
+    _messages = "common"  # the prefix of this widget's keys in attnlib/widgets/messages.py
+
+    # The language of the widget's words, "en" or "zh" (in the static book, the page's <html lang>).
+    language = traitlets.Unicode("en").tag(sync=True)
+    # Every word the widget shows, {"en": {key: text}, "zh": {...}} (attnlib/widgets/messages.py).
+    messages = traitlets.Dict().tag(sync=True)
+
+    @traitlets.default("messages")
+    def _default_messages(self) -> dict[str, dict[str, str]]:
+        return messages_for(self._messages)
+
+    @traitlets.validate("language")
+    def _check_language(self, proposal: dict) -> str:
+        if proposal["value"] not in LANGUAGES:
+            raise traitlets.TraitError(
+                f"language must be one of {list(LANGUAGES)}; got {proposal['value']!r}"
+            )
+        return proposal["value"]
+
+    def message(self, key: str, **args: object) -> str:
+        """The text of message ``key`` in the widget's language (``{placeholders}`` filled)."""
+        return message(self.language, key, **args)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -174,7 +200,9 @@ class BookWidget(anywidget.AnyWidget):
         character that widgets of this class have shown in this kernel.
         """
         seen, face = _live_fonts.get(self._anywidget_id, (frozenset(), ""))
-        chars = seen | set(CJK.findall(json.dumps(self.static_state(), ensure_ascii=False)))
+        state = self.static_state()
+        state["messages"] = state.get("messages", {}).get(self.language, {})  # only the words it shows
+        chars = seen | set(CJK.findall(json.dumps(state, ensure_ascii=False)))
         if chars != seen:
             face = cjk_font_face(chars)
             _live_fonts[self._anywidget_id] = (frozenset(chars), face)
@@ -213,11 +241,15 @@ class BookWidget(anywidget.AnyWidget):
         payload = json_for_html({"state": state, "esm": str(self._esm)})
         digest = hashlib.sha1(payload.encode()).hexdigest()[:10]
         uid = f"attnlib-{type(self).__name__.lower()}-{digest}-{next(_ids)}"
+        noscript = "".join(
+            f'<p class="attnlib-noscript" lang="{tag}">'
+            + html.escape(message(lang, "common.noscript", name=message(lang, f"{self._messages}.name")))
+            + "</p>"
+            for lang, tag in (("en", "en"), ("zh", "zh-CN"))
+        )
         return (
             f"<style>{self._page_css}</style>\n"
-            f'<div class="attnlib-widget" id="{uid}">'
-            f'<p class="attnlib-noscript">Interactive {self._plain_name}: it needs '
-            f"JavaScript (open the HTML book or run the notebook).</p></div>\n"
+            f'<div class="attnlib-widget" id="{uid}">{noscript}</div>\n'
             f'<script type="application/json" id="{uid}-data">{payload}</script>\n' + _BOOT.format(uid=uid)
         )
 

@@ -25,6 +25,26 @@ function fill(node, attrs, children) {
   return node;
 }
 
+/**
+ * The widget's words in the reader's language: `const t = translator(model)`, then
+ * t("query.help") or t("query.keyAt", {label, x, y}) (each {name} filled from the second
+ * argument; with n === 1 the key's "_one" form, if the table has it). The tables travel with
+ * the widget (trait `messages`, {en: {...}, zh: {...}}, from attnlib/widgets/messages.py);
+ * `language` picks one: a trait in a live kernel, the page's <html lang> in the static book.
+ */
+function translator(model) {
+  const tables = model.get("messages") || {}, english = tables.en || {};
+  const table = tables[model.get("language")] || english;
+  return (key, args = {}) => {
+    const one = args.n === 1 && (key + "_one") in english ? key + "_one" : key;
+    const text = table[one] ?? english[one] ?? key;
+    return text.replace(/\{(\w+)\}/g, (m, name) => (name in args ? String(args[name]) : m));
+  };
+}
+
+/** The BCP 47 tag of a widget language, for the lang attribute ("zh" -> "zh-CN"). */
+const LANG_TAGS = { en: "en", zh: "zh-CN" };
+
 /** A number for display: fixed digits, and "−" as the minus sign. */
 function fmt(x, digits = 3) {
   return x.toFixed(digits).replace("-", "\u2212");
@@ -149,12 +169,14 @@ function weightChip(tok, prefix, attrs = {}) {
  * Shade each chip by its weight: the bar, the number and the ARIA label. `masked[j]` (optional)
  * marks a key the mask removed; such a chip gets the class `maskedClass`.
  */
-function paintChips(chips, tokens, weights, { masked = null, maskedClass = "" } = {}) {
+function paintChips(chips, tokens, weights, { masked = null, maskedClass = "", t = null } = {}) {
   chips.forEach((c, j) => {
     const w = weights[j], off = Boolean(masked && masked[j]);
     c.node.style.setProperty("--w", w);
     if (maskedClass) c.node.classList.toggle(maskedClass, off);
-    c.node.setAttribute("aria-label", `${tokens[j]}: weight ${fmt(w)}${off ? " (masked)" : ""}`);
+    const args = { token: tokens[j], weight: fmt(w) };
+    c.node.setAttribute("aria-label", t ? t(off ? "common.chipMasked" : "common.chip", args)
+      : `${args.token}: weight ${args.weight}${off ? " (masked)" : ""}`);
     c.weight.textContent = fmt(w);
     c.weight.dataset.value = w;
     c.fill.style.width = `${100 * w}%`;
@@ -233,13 +255,15 @@ function onResize(node, fn) {
 /**
  * Two labelled rows of tokens with a band of weight lines between them: the row of
  * weighted chips (`top`) and the row to choose from (`bottom`). `role`/`label` are the
- * ARIA role and name of each row. Returns {node, top, bottom, links}.
+ * ARIA role and name of each row; each row's class is `<prefix>-<kind>`, kind defaulting
+ * to its caption (give it when the caption is translated). Returns {node, top, bottom, links}.
  */
-function tokenStage(prefix, band, [topCaption, topLabel], [bottomCaption, bottomLabel]) {
+function tokenStage(prefix, band, [topCaption, topLabel, topKind = topCaption],
+  [bottomCaption, bottomLabel, bottomKind = bottomCaption]) {
   const row = (kind, role, label) =>
     h("div", { class: `aw-stage-row ${prefix}-row ${prefix}-${kind}`, role, "aria-label": label });
   const caption = (text) => h("div", { class: `aw-stage-caption ${prefix}-caption` }, text);
-  const top = row(topCaption, "list", topLabel), bottom = row(bottomCaption, "radiogroup", bottomLabel);
+  const top = row(topKind, "list", topLabel), bottom = row(bottomKind, "radiogroup", bottomLabel);
   const links = s("svg", { class: `aw-links ${prefix}-links`, height: band, "aria-hidden": "true" });
   const node = h("div", { class: `aw-stage ${prefix}-stage` },
     caption(topCaption), top, h("div", {}), links, caption(bottomCaption), bottom);
@@ -251,12 +275,25 @@ function tokenStage(prefix, band, [topCaption, topLabel], [bottomCaption, bottom
  * gets the shared class "attnlib-widget", which _common.css gives the theme variables
  * and the shared look. The static page's wrapper already has it; anywidget's live `el`
  * (JupyterLab, Binder, Colab) does not, and without it the live widget is unstyled.
+ * `el` gets the lang of the widget's words, and a new `language` draws the widget afresh.
  */
 function bookWidget(render) {
   return {
     render({ model, el }) {
       el.classList.add("attnlib-widget");
-      return render({ model, el });
+      let stop = null;
+      const draw = () => {
+        if (typeof stop === "function") stop();
+        el.replaceChildren();
+        el.setAttribute("lang", LANG_TAGS[model.get("language")] || "en");
+        stop = render({ model, el });
+      };
+      draw();
+      model.on("change:language", draw);
+      return () => {
+        model.off("change:language", draw);
+        if (typeof stop === "function") stop();
+      };
     },
   };
 }

@@ -19,53 +19,54 @@ const sub = (n) => String(n).replace(/[0-9]/g, (d) => "₀₁₂₃₄₅₆₇�
 const spreadOf = (w) => 2 ** -w.reduce((acc, x) => acc + (x > 0 ? x * Math.log2(x) : 0), 0);
 
 /** How the focus (the argmax) moved since the previous step: Δ = f_t − f_{t−1}, in words. */
-function moveText(delta) {
-  if (delta === 0) return "stayed on the same token";
-  const n = Math.abs(delta);
-  return `moved ${n} token${n === 1 ? "" : "s"} ${delta > 0 ? "forward" : "back"}`;
+function moveText(tr, delta) {
+  if (delta === 0) return tr("alignment.stayed");
+  return tr(delta > 0 ? "alignment.forward" : "alignment.back", { n: Math.abs(delta) });
 }
 
 
 function render({ model, el }) {
+  const tr = translator(model);
   const current = () => model.get("examples")[model.get("example")];
   let timer = null;
 
   // ---- static layout ---------------------------------------------------------
-  const select = h("select", { class: "aw-ae-select", "aria-label": "Example sentence" });
+  const select = h("select", { class: "aw-ae-select", "aria-label": tr("alignment.example") });
   const input = h("input", { type: "text", class: "aw-ae-input", maxlength: 40, lang: "zh",
-    placeholder: "输入中文句子，例如 我很高兴。", "aria-label": "A Chinese sentence to translate" });
-  const go = h("button", { type: "button", class: "aw-ae-go" }, "Translate");
+    placeholder: tr("alignment.placeholder"), "aria-label": tr("alignment.input") });
+  const go = h("button", { type: "button", class: "aw-ae-go" }, tr("alignment.translate"));
   const note = h("span", { class: "aw-muted aw-ae-note", "aria-live": "polite" });
   const source = h("div", { class: "aw-ae-source", role: "list",
-    "aria-label": "Source tokens, shaded by their attention weight at this step" });
-  const target = h("div", { class: "aw-ae-target", role: "group", "aria-label": "Output tokens: choose a step" });
+    "aria-label": tr("alignment.sourceRow") });
+  const target = h("div", { class: "aw-ae-target", role: "group", "aria-label": tr("alignment.targetRow") });
   const reference = h("div", { class: "aw-muted aw-ae-reference" });
-  const prev = h("button", { type: "button", class: "aw-ae-prev", "aria-label": "Previous step" }, "◀ prev");
-  const play = h("button", { type: "button", class: "aw-ae-play", "aria-pressed": "false" }, "▶ play");
-  const next = h("button", { type: "button", class: "aw-ae-next", "aria-label": "Next step" }, "next ▶");
+  const prev = h("button", { type: "button", class: "aw-ae-prev", "aria-label": tr("alignment.prevLabel") },
+    tr("alignment.prev"));
+  const play = h("button", { type: "button", class: "aw-ae-play", "aria-pressed": "false" }, tr("alignment.play"));
+  const next = h("button", { type: "button", class: "aw-ae-next", "aria-label": tr("alignment.nextLabel") },
+    tr("alignment.next"));
   const range = h("input", { type: "range", class: "aw-ae-range", min: 0, max: 0, step: 1, value: 0,
-    "aria-label": "Decoder step" });
+    "aria-label": tr("alignment.stepLabel") });
   const stepOut = h("output", { class: "aw-ae-stepout" });
   const matrix = s("svg", { class: "aw-ae-matrix", role: "img" });
   const plane = s("svg", { class: "aw-ae-plane", viewBox: `0 0 ${PLANE} ${PLANE}`, role: "img" });
   const planeCaption = h("div", { class: "aw-muted aw-ae-caption" });
   const readout = h("div", { class: "aw-ae-readout", "aria-live": "polite" });
-  const help = h("p", { class: "aw-help" }, "Step with the buttons, the slider or the keyboard " +
-    "(click the widget, then ← → to step, Home/End for the first/last step, P to play or pause).");
+  const help = h("p", { class: "aw-help" }, tr("alignment.help"));
   const root = h("div", { class: "aw-ae", role: "group", tabindex: 0,
-    "aria-label": "Alignment explorer: step through the decoder" },
+    "aria-label": tr("alignment.group") },
   h("div", { class: "aw-ae-top" },
-    h("label", { class: "aw-control" }, "sentence ", select),
+    h("label", { class: "aw-control" }, tr("alignment.sentence"), select),
     h("span", { class: "aw-ae-own" }, input, go), note),
   h("div", { class: "aw-ae-pair" },
-    h("div", { class: "aw-ae-caption" }, "source (Chinese), weights αₜ"), source,
-    h("div", { class: "aw-ae-caption" }, "output (English)"), target, reference),
+    h("div", { class: "aw-ae-caption" }, tr("alignment.sourceCaption")), source,
+    h("div", { class: "aw-ae-caption" }, tr("alignment.outputCaption")), target, reference),
   h("div", { class: "aw-ae-steps" }, prev, play, next,
-    h("label", { class: "aw-control" }, "step ", range, stepOut)),
+    h("label", { class: "aw-control" }, tr("alignment.step"), range, stepOut)),
   readout,
   h("div", { class: "aw-ae-figs" },
     h("figure", { class: "aw-ae-fig" }, matrix,
-      h("figcaption", { class: "aw-muted" }, "alignment matrix: one row per step, current row outlined")),
+      h("figcaption", { class: "aw-muted" }, tr("alignment.matrixCaption"))),
     h("figure", { class: "aw-ae-fig" }, plane, planeCaption)),
   help);
   el.append(root);
@@ -79,7 +80,7 @@ function render({ model, el }) {
   const stop = () => {
     if (timer !== null) clearInterval(timer);
     timer = null;
-    play.textContent = "▶ play";
+    play.textContent = tr("alignment.play");
     play.setAttribute("aria-pressed", "false");
   };
   const tick = () => {
@@ -90,7 +91,7 @@ function render({ model, el }) {
     if (timer !== null) { stop(); return; }
     if (model.get("step") >= current().output.length - 1) setStep(0);
     timer = setInterval(tick, PLAY_MS);
-    play.textContent = "❚❚ pause";
+    play.textContent = tr("alignment.pause");
     play.setAttribute("aria-pressed", "true");
   };
   prev.addEventListener("click", () => { stop(); setStep(model.get("step") - 1); });
@@ -107,7 +108,7 @@ function render({ model, el }) {
     if (!model.get("live") || !input.value.trim()) return;
     if (input.value === model.get("sentence")) { note.textContent = model.get("status"); return; }
     stop();
-    note.textContent = "translating…";
+    note.textContent = tr("alignment.translating");
     model.set("sentence", input.value);
     model.save_changes();
   };
@@ -136,10 +137,10 @@ function render({ model, el }) {
     drawn = ex;
     chips = ex.source.map((tok, j) => weightChip(tok, "aw-ae", { "data-index": j }));
     source.replaceChildren(...chips.map((c) => c.node));
-    words = ex.output.map((tok, t) => h("button", { type: "button", class: "aw-ae-word",
-      "data-step": t, "aria-label": `step ${t + 1}: ${tok}`, onclick: () => { stop(); setStep(t); } }, tok));
+    words = ex.output.map((tok, k) => h("button", { type: "button", class: "aw-ae-word",
+      "data-step": k, "aria-label": tr("alignment.stepWord", { t: k + 1, token: tok }), onclick: () => { stop(); setStep(k); } }, tok));
     target.replaceChildren(...words);
-    reference.textContent = ex.reference ? `reference: ${ex.reference}` : "";
+    reference.textContent = ex.reference ? tr("alignment.reference", { text: ex.reference }) : "";
     range.max = ex.output.length - 1;
     buildMatrix(ex);
     buildPlane(ex);
@@ -150,14 +151,14 @@ function render({ model, el }) {
     const left = 12 + 8 * Math.max(...ex.output.map((w) => w.length), 4), top = 26;
     matrix.setAttribute("viewBox", `0 0 ${left + m * CELL + 2} ${top + n * CELL + 2}`);
     matrix.style.maxWidth = `${left + m * CELL + 2}px`;
-    matrix.setAttribute("aria-label", `Alignment matrix, ${n} output steps by ${m} source tokens`);
+    matrix.setAttribute("aria-label", tr("alignment.matrix", { n, m }));
     const parts = [];
     ex.source.forEach((tok, j) => parts.push(s("text", { x: left + (j + 0.5) * CELL, y: top - 8,
       class: "aw-ae-col" }, tok)));
-    cells = ex.weights.map((row, t) => {
-      parts.push(s("text", { x: left - 6, y: top + (t + 0.5) * CELL, class: "aw-ae-row" }, ex.output[t]));
+    cells = ex.weights.map((row, i) => {
+      parts.push(s("text", { x: left - 6, y: top + (i + 0.5) * CELL, class: "aw-ae-row" }, ex.output[i]));
       return row.map((w, j) => {
-        const r = s("rect", { x: left + j * CELL, y: top + t * CELL, width: CELL - 1, height: CELL - 1,
+        const r = s("rect", { x: left + j * CELL, y: top + i * CELL, width: CELL - 1, height: CELL - 1,
           class: "aw-ae-cell" });
         r.style.fillOpacity = 0.04 + 0.96 * w;
         parts.push(r);
@@ -184,10 +185,8 @@ function render({ model, el }) {
     ctxMark = s("g", { class: "aw-ae-ctx" }, s("circle", { r: 7 }), s("path", { d: "M-5,0H5M0,-5V5" }),
       s("text", { x: 9, y: 16 }, "c"));
     plane.replaceChildren(grid, ...dots, path, ctxMark);
-    plane.setAttribute("aria-label", "Encoder states hⱼ (one dot per source token) and the path of the " +
-      "context vectors c₁ … cₜ, projected to 2-D");
-    planeCaption.textContent = `context cₜ (ring) among the encoder states hⱼ (dots), projected ` +
-      `to 2-D by PCA (${Math.round(100 * ex.explained)}% of the states' variance); the line is the path so far`;
+    plane.setAttribute("aria-label", tr("alignment.plane"));
+    planeCaption.textContent = tr("alignment.planeCaption", { pct: Math.round(100 * ex.explained) });
   }
 
   // ---- drawing the current step ----------------------------------------------
@@ -195,7 +194,7 @@ function render({ model, el }) {
     const ex = current();
     if (ex !== drawn) buildExample();
     const t = Math.min(model.get("step"), ex.output.length - 1), w = ex.weights[t];
-    paintChips(chips, ex.source, w);
+    paintChips(chips, ex.source, w, { t: tr });
     words.forEach((b, k) => {
       b.classList.toggle("aw-ae-done", k < t);
       b.classList.toggle("aw-ae-now", k === t);
@@ -218,15 +217,15 @@ function render({ model, el }) {
     const delta = t === 0 ? null : top - argmax(ex.weights[t - 1]);
     const spread = spreadOf(w);
     readout.replaceChildren(
-      h("div", {}, `Step ${t + 1}: the query s${sub(t)} scores every source token, softmax gives ` +
-        `α${sub(t + 1)}, and the decoder reads c${sub(t + 1)} = `, h("span", { class: "aw-ae-mix" }, mixText(ex.source, w, MIX_TERMS)),
-      " to write ", h("strong", { class: "aw-ae-out" }, ex.output[t]), "."),
-      h("div", { class: "aw-muted" }, `largest weight: ${ex.source[top]} (${fmt(w[top])}); the focus `,
+      h("div", {}, tr("alignment.stepText", { t: t + 1, s: `s${sub(t)}`, alpha: `α${sub(t + 1)}`, c: `c${sub(t + 1)}` }),
+        h("span", { class: "aw-ae-mix" }, mixText(ex.source, w, MIX_TERMS)),
+        tr("alignment.toWrite"), h("strong", { class: "aw-ae-out" }, ex.output[t]), tr("alignment.end")),
+      h("div", { class: "aw-muted" }, tr("alignment.largest", { token: ex.source[top], weight: fmt(w[top]) }),
         h("span", { class: "aw-ae-move", "data-move": delta === null ? "" : delta },
-          delta === null ? "starts here" : moveText(delta)),
-        "; the weight is spread as if over ",
+          delta === null ? tr("alignment.starts") : moveText(tr, delta)),
+        tr("alignment.spreadOver"),
         h("span", { class: "aw-ae-spread", "data-value": spread }, fmt(spread, 1)),
-        ` of ${ex.source.length} tokens`));
+        tr("alignment.ofTokens", { n: ex.source.length })));
     prev.disabled = t === 0;
     next.disabled = t === ex.output.length - 1;
   }
@@ -237,7 +236,7 @@ function render({ model, el }) {
     const live = model.get("live");
     input.disabled = !live;
     go.disabled = !live;
-    if (!live) note.textContent = "Typing a new sentence needs a running Python kernel (JupyterLab or Binder).";
+    if (!live) note.textContent = tr("alignment.needsKernel");
   }
   function onStatus() { if (model.get("live")) note.textContent = model.get("status"); }
 

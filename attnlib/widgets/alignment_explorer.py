@@ -145,6 +145,7 @@ class AlignmentExplorer(BookWidget):
     _esm = read_asset("_common.js", "alignment_explorer.js")
     _css = read_asset("_common.css", "alignment_explorer.css")
     _plain_name = "alignment explorer"
+    _messages = "alignment"  # its words: the "alignment." keys of messages.py
 
     examples = t.List(t.Dict()).tag(sync=True)  # the precomputed sentences
     example = t.Int(0).tag(sync=True)  # index into examples
@@ -233,18 +234,18 @@ class AlignmentExplorer(BookWidget):
             return
         self.status = ""  # so that the page sees a change even if the message repeats
         if len(text) > MAX_TYPED:
-            self.status = f"too long: at most {MAX_TYPED} characters, please"
+            self.status = self.message("alignment.tooLong", n=MAX_TYPED)
             return
         try:
-            ex = example_from_translation(self._translator(text), f"your sentence: {text}")
+            ex = example_from_translation(self._translator(text), self.message("alignment.yours", text=text))
         except (TypeError, ValueError) as err:
-            self.status = f"could not translate {text!r}: {err}"
+            self.status = self.message("alignment.failed", text=repr(text), error=err)
             return
         self.step = 0
         self.examples = [*self.examples[: self._fixed], ex]
         self.example = len(self.examples) - 1
         self._update_weights()
-        self.status = "translated: " + " ".join(ex["output"])
+        self.status = self.message("alignment.translated", output=" ".join(ex["output"]))
 
     def static_state(self) -> dict[str, Any]:
         """As for every BookWidget, except that a static page has no kernel to translate."""

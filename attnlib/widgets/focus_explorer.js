@@ -9,23 +9,23 @@ const BAND = 56; // height of the band of links between the two sentences, px
 
 
 function render({ model, el }) {
+  const t = translator(model);
   // ---- static layout -------------------------------------------------------
   const { node: stage, top: source, bottom: target, links } = tokenStage("aw-fe", BAND,
-    ["source", "Source tokens, shaded by attention weight"],
-    ["target", "Target words: choose one to see where it looks"]);
-  const temp = slider("temperature τ", { ...LOG_TAU, value: Math.log10(model.get("temperature")),
+    [t("focus.source"), t("focus.sourceRow"), "source"],
+    [t("focus.target"), t("focus.targetRow"), "target"]);
+  const temp = slider(t("common.temperature"), { ...LOG_TAU, value: Math.log10(model.get("temperature")),
     format: (v) => fmt(10 ** v, 2), onInput: (v) => setTemperature(10 ** v) });
   temp.node.classList.add("aw-fe-temp");
   const now = h("strong", { class: "aw-fe-now" }), mix = h("span", { class: "aw-fe-mix" });
   const top = h("span", { class: "aw-fe-top" }), facts = h("span", {});
   const readout = h("div", { class: "aw-fe-readout", "aria-live": "polite" },
-    h("div", {}, "context for ", now, " = ", mix),
-    h("div", { class: "aw-muted" }, "largest weight on ", top, facts));
-  const help = h("p", { class: "aw-help" }, "Click a target word, or Tab to the words and use the " +
-    "arrow keys. Slide τ left for one-word focus (hard), right for an even spread (one overall impression).");
-  el.append(h("div", { class: "aw-fe", role: "group", "aria-label": "Focus explorer" },
+    h("div", {}, t("focus.contextFor"), now, t("focus.contextIs"), mix),
+    h("div", { class: "aw-muted" }, t("focus.largestOn"), top, facts));
+  const help = h("p", { class: "aw-help" }, t("focus.help"));
+  el.append(h("div", { class: "aw-fe", role: "group", "aria-label": t("focus.group") },
     stage, h("div", { class: "aw-fe-controls" }, temp.node,
-      h("span", { class: "aw-muted aw-fe-ends" }, "← sharp: one word · flat: all words alike →")),
+      h("span", { class: "aw-muted aw-fe-ends" }, t("focus.ends"))),
     readout, help));
 
   function setTemperature(tau) {
@@ -58,7 +58,7 @@ function render({ model, el }) {
     const sel = model.get("selected"), tau = model.get("temperature"), row = model.get("scores")[sel];
     if (!row || row.length !== src.length) return; // scores not updated yet
     const weights = softmax(row, null, tau);
-    paintChips(chips, src, weights);
+    paintChips(chips, src, weights, { t });
     markChosen(words, sel);
     if (Math.abs(Math.log10(tau) - +temp.input.value) > LOG_TAU.step / 2) temp.input.value = Math.log10(tau);
     temp.out.textContent = fmt(tau, 2);
@@ -68,7 +68,7 @@ function render({ model, el }) {
     now.textContent = tgt[sel];
     mix.textContent = mixText(src, weights, MIX_TERMS);
     top.textContent = src[best];
-    facts.textContent = ` (${fmt(weights[best])}) · weights sum to 1 · τ = ${fmt(tau, 2)}`;
+    facts.textContent = t("focus.facts", { weight: fmt(weights[best]), tau: fmt(tau, 2) });
     band.draw(sel, weights);
     model.set("weights", weights);
     model.save_changes();

@@ -62,6 +62,7 @@ class FocusExplorer(BookWidget):
     _esm = read_asset("_common.js", "focus_explorer.js")
     _css = read_asset("_common.css", "focus_explorer.css")
     _plain_name = "focus explorer"
+    _messages = "focus"  # its words: the "focus." keys of messages.py
 
     source_tokens = t.List(t.Unicode()).tag(sync=True)  # (T_x,)
     target_tokens = t.List(t.Unicode()).tag(sync=True)  # (T_y,)

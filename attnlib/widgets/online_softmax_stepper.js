@@ -36,16 +36,17 @@ function gapText(x) {
 }
 
 function render({ model, el }) {
+  const t = translator(model);
   // ---- static layout -------------------------------------------------------
-  const keysRow = h("div", { class: "aw-os-keys", role: "list", "aria-label": "Keys, block by block" });
-  const blockSlider = slider("block size", { min: 1, max: 1, step: 1, value: 1, format: (v) => String(v),
+  const keysRow = h("div", { class: "aw-os-keys", role: "list", "aria-label": t("online.keys") });
+  const blockSlider = slider(t("online.blockSize"), { min: 1, max: 1, step: 1, value: 1, format: (v) => String(v),
     onInput: (v) => { model.set("step", 0); model.set("block", v); model.save_changes(); } });
   blockSlider.node.classList.add("aw-os-block-size");
-  const stepSlider = slider("blocks read", { min: 0, max: 1, step: 1, value: 0, format: (v) => String(v),
+  const stepSlider = slider(t("online.blocksRead"), { min: 0, max: 1, step: 1, value: 0, format: (v) => String(v),
     onInput: (v) => { model.set("step", v); model.save_changes(); } });
   stepSlider.node.classList.add("aw-os-step");
-  const next = h("button", { type: "button", class: "aw-os-next" }, "next block \u25b6");
-  const reset = h("button", { type: "button", class: "aw-os-reset" }, "start again");
+  const next = h("button", { type: "button", class: "aw-os-next" }, t("online.next"));
+  const reset = h("button", { type: "button", class: "aw-os-reset" }, t("online.reset"));
   next.addEventListener("click", () => setStep(model.get("step") + 1));
   reset.addEventListener("click", () => setStep(0));
   const mOut = h("strong", { class: "aw-os-m" }), lOut = h("strong", { class: "aw-os-l" });
@@ -54,20 +55,18 @@ function render({ model, el }) {
   const state = h("div", { class: "aw-os-state", "aria-live": "polite" },
     h("div", {}, progress),
     h("div", { class: "aw-os-numbers" },
-      h("span", {}, "running max m = ", mOut), h("span", {}, "running sum \u2113 = ", lOut),
-      h("span", {}, "last rescale e^(m_old \u2212 m) = ", rOut)));
+      h("span", {}, t("online.max"), mOut), h("span", {}, t("online.sum"), lOut),
+      h("span", {}, t("online.rescale"), rOut)));
   const chart = s("svg", { class: "aw-os-chart", height: BAR_H, role: "img" });
   const outputPanel = h("div", { class: "aw-os-output" },
-    h("div", { class: "aw-os-caption" }, "output o / \u2113, one bar per dimension; outlines: full attention"),
-    chart, h("div", {}, "largest gap to full attention: ", gapOut, " ", verdict));
+    h("div", { class: "aw-os-caption" }, t("online.outputCaption")),
+    chart, h("div", {}, t("online.gap"), gapOut, " ", verdict));
   const traceBody = h("tbody", {});
-  const trace = h("div", { class: "aw-os-trace", tabindex: "0", role: "region", "aria-label": "Trace of the blocks read" },
-    h("table", {}, h("thead", {}, h("tr", {}, ...["block", "keys", "block max", "m", "rescale", "\u2113"]
-      .map((t) => h("th", { scope: "col" }, t)))), traceBody));
-  const help = h("p", { class: "aw-help" }, "Press \u201cnext block\u201d, or Tab to the \u201cblocks read\u201d " +
-    "slider and use the arrow keys. Each block rescales what came before by e^(m_old \u2212 m) whenever its " +
-    "scores set a new maximum. Change the block size: the end result does not change.");
-  el.append(h("div", { class: "aw-os", role: "group", "aria-label": "Online softmax stepper" },
+  const trace = h("div", { class: "aw-os-trace", tabindex: "0", role: "region", "aria-label": t("online.trace") },
+    h("table", {}, h("thead", {}, h("tr", {}, ...[t("online.colBlock"), t("online.colKeys"), t("online.colBlockMax"), "m", t("online.colRescale"), "\u2113"]
+      .map((name) => h("th", { scope: "col" }, name)))), traceBody));
+  const help = h("p", { class: "aw-help" }, t("online.help"));
+  el.append(h("div", { class: "aw-os", role: "group", "aria-label": t("online.group") },
     h("div", { class: "aw-os-controls" }, blockSlider.node, stepSlider.node, next, reset),
     keysRow, h("div", { class: "aw-os-body" }, state, outputPanel), trace, help));
 
@@ -87,9 +86,9 @@ function render({ model, el }) {
     chips = tokens.map((tok) => weightChip(tok, "aw-os"));
     marks = chips.map((c) => { const mark = h("span", { class: "aw-os-final" }); c.fill.after(mark); return mark; });
     scoreTexts = chips.map((c, j) => {
-      const t = h("span", { class: "aw-os-score" }, fmt(scores[j], 2));
-      c.token.after(t);
-      return t;
+      const text = h("span", { class: "aw-os-score" }, fmt(scores[j], 2));
+      c.token.after(text);
+      return text;
     });
     blockNodes = [];
     for (let start = 0; start < tokens.length; start += block) {
@@ -124,26 +123,26 @@ function render({ model, el }) {
       c.weight.dataset.value = w;
       c.fill.style.width = `${100 * w}%`;
       marks[j].style.left = `${100 * finalWeights[j]}%`;
-      c.node.setAttribute("aria-label", `${tokens[j]}: score ${fmt(scores[j], 2)}, ` +
-        (read ? `weight so far ${fmt(w)}` : "not read yet") + `, final weight ${fmt(finalWeights[j])}`);
+      c.node.setAttribute("aria-label", t(read ? "online.chipRead" : "online.chipUnread",
+        { token: tokens[j], score: fmt(scores[j], 2), weight: fmt(w), final: fmt(finalWeights[j]) }));
     });
     blockNodes.forEach((b, i) => {
       b.classList.toggle("aw-os-current", i === step - 1);
       b.classList.toggle("aw-os-done", i < step);
     });
 
-    progress.textContent = step === 0 ? `no block read yet (${blocks} blocks of ${block} key${block > 1 ? "s" : ""})`
-      : `after block ${step} of ${blocks}: keys 1\u2013${now.seen} of ${tokens.length} read`;
+    progress.textContent = step === 0 ? t("online.none", { blocks, n: block })
+      : t("online.after", { step, blocks, seen: now.seen, T: tokens.length });
     mOut.textContent = now ? fmt(now.maximum) : "\u2212\u221e";
     lOut.textContent = now ? fmt(now.total) : "0";
-    rOut.textContent = now ? (step === 1 ? "0 (nothing before)" : fmt(now.rescale)) : "\u2013";
+    rOut.textContent = now ? (step === 1 ? t("online.first") : fmt(now.rescale)) : "\u2013";
     for (const [node, v] of [[mOut, now ? now.maximum : null], [lOut, now ? now.total : 0], [rOut, now ? now.rescale : null]]) {
       node.dataset.value = v === null ? "" : v;
     }
     const gap = Math.max(...output.map((o, d) => Math.abs(o - full.output[d])));
     gapOut.textContent = gapText(gap);
     gapOut.dataset.value = gap;
-    verdict.textContent = step === blocks ? "\u2014 every key read: exactly full attention" : "";
+    verdict.textContent = step === blocks ? t("online.exact") : "";
     drawChart(output, full.output);
     traceBody.replaceChildren(...states.slice(0, step).map((st, i) => h("tr", {},
       h("td", {}, i + 1), h("td", {}, `${i * block + 1}\u2013${st.seen}`), h("td", {}, fmt(st.blockMax, 2)),
@@ -162,8 +161,7 @@ function render({ model, el }) {
       y: Math.min(y(v), mid), height: Math.max(0.5, Math.abs(y(v) - mid)) });
     chart.replaceChildren(s("line", { class: "aw-os-axis", x1: 0, x2: output.length * BAR_W + 2, y1: mid, y2: mid }),
       ...output.map((v, d) => bar(v, d, "aw-os-bar")), ...target.map((v, d) => bar(v, d, "aw-os-target")));
-    chart.setAttribute("aria-label", `Output after the blocks read, against full attention: ${output.length} ` +
-      "dimensions; the bars fill their outlines when every key has been read");
+    chart.setAttribute("aria-label", t("online.chart", { n: output.length }));
   }
 
   function syncSliders(blocks, block, step, T) {
@@ -174,8 +172,8 @@ function render({ model, el }) {
     if (+stepSlider.input.value !== step) stepSlider.input.value = step;
     stepSlider.out.textContent = `${step} / ${blocks}`;
     stepSlider.out.dataset.value = step;
-    stepSlider.input.setAttribute("aria-valuetext", `${step} of ${blocks} blocks read`);
-    blockSlider.input.setAttribute("aria-valuetext", `${block} key${block > 1 ? "s" : ""} per block`);
+    stepSlider.input.setAttribute("aria-valuetext", t("online.stepText", { step, blocks }));
+    blockSlider.input.setAttribute("aria-valuetext", t("online.blockText", { n: block }));
   }
 
   const unlisten = listen(model, ["tokens", "scores", "values", "block", "step"], refresh);

@@ -71,6 +71,7 @@ class OnlineSoftmaxStepper(BookWidget):
     _esm = read_asset("_common.js", "online_softmax_stepper.js")
     _css = read_asset("_common.css", "online_softmax_stepper.css")
     _plain_name = "online softmax stepper"
+    _messages = "online"  # its words: the "online." keys of messages.py
 
     tokens = t.List(t.Unicode()).tag(sync=True)  # (T,)
     scores = t.List(t.Float()).tag(sync=True)  # (T,)

@@ -5,19 +5,20 @@
 // Helpers h, s, fmt, attend, argmax, slider, listen come from _common.js.
 
 const SIZE = 360; // the plane's side in SVG units
-const SCORE_LABELS = {
-  dot: "dot  q·k", scaled_dot: "scaled dot  q·k/√d", cosine: "cosine",
-  general: "general  qᵀWk", additive: "additive  vᵀtanh(W_q q + W_k k)",
+const SCORE_LABELS = { // message keys of the score functions' names
+  dot: "query.scoreDot", scaled_dot: "query.scoreScaledDot", cosine: "query.scoreCosine",
+  general: "query.scoreGeneral", additive: "query.scoreAdditive",
 };
 
 function render({ model, el }) {
+  const t = translator(model);
   const E = () => model.get("extent");
   const toPx = ([x, y]) => [((x + E()) / (2 * E())) * SIZE, ((E() - y) / (2 * E())) * SIZE];
   const clamp = (v) => Math.max(-E(), Math.min(E(), v));
 
   // ---- static layout -------------------------------------------------------
   const plane = s("svg", { viewBox: `0 0 ${SIZE} ${SIZE}`, class: "aw-plane",
-    role: "group", "aria-label": "Plane with keys, values, the query and the context vector" });
+    role: "group", "aria-label": t("query.plane") });
   const grid = s("g", { class: "aw-grid" });
   const pairs = s("g", { class: "aw-pairs", "aria-hidden": "true" }); // key -> its value, when apart
   const lines = s("g", { class: "aw-lines" });
@@ -26,31 +27,29 @@ function render({ model, el }) {
   const ctx = s("g", { class: "aw-context", "aria-hidden": "true" },
     s("circle", { r: 7 }), s("path", { d: "M-5,0H5M0,-5V5" }), s("text", { x: 9, y: -9 }, "c"));
   const query = s("g", { class: "aw-query", tabindex: 0, role: "button",
-    "aria-roledescription": "movable point" },
+    "aria-roledescription": t("query.movable") },
   s("path", { d: "M0,-11L3,-3.5L11,-3.5L4.5,1.5L7,10L0,5L-7,10L-4.5,1.5L-11,-3.5L-3,-3.5Z" }),
   s("text", { x: 12, y: 16 }, "q"), s("circle", { r: 16, class: "aw-hit" }));
   plane.append(grid, pairs, lines, keysG, valuesG, ctx, query);
 
-  const bars = h("div", { class: "aw-bars", role: "table", "aria-label": "Scores and weights" });
-  const select = h("select", { "aria-label": "Score function" });
+  const bars = h("div", { class: "aw-bars", role: "table", "aria-label": t("query.bars") });
+  const select = h("select", { "aria-label": t("query.scoreFunction") });
   for (const name of model.get("score_options")) {
-    select.append(h("option", { value: name }, SCORE_LABELS[name] ?? name));
+    select.append(h("option", { value: name }, SCORE_LABELS[name] ? t(SCORE_LABELS[name]) : name));
   }
   select.value = model.get("score");
   select.addEventListener("change", () => { model.set("score", select.value); model.save_changes(); });
-  const temp = slider("temperature τ", { min: 0.05, max: 5, step: 0.05, value: model.get("temperature"),
+  const temp = slider(t("common.temperature"), { min: 0.05, max: 5, step: 0.05, value: model.get("temperature"),
     onInput: (v) => { model.set("temperature", v); model.save_changes(); } });
   const follow = h("input", { type: "checkbox", class: "aw-follow" });
   follow.addEventListener("change", () => setFollow(follow.checked));
   const readout = h("div", { class: "aw-readout", "aria-live": "polite" });
-  const help = h("p", { class: "aw-help" }, "Drag the query ★ or any key. Keyboard: Tab to a point, " +
-    "arrow keys move it (Shift: bigger steps). Untick “values = keys” to move the values (squares) " +
-    "on their own.");
+  const help = h("p", { class: "aw-help" }, t("query.help"));
   el.append(h("div", { class: "aw-qe" },
     h("div", { class: "aw-left" }, plane, help),
     h("div", { class: "aw-right" },
-      h("div", { class: "aw-controls" }, h("label", { class: "aw-control" }, "score ", select), temp.node,
-        h("label", { class: "aw-control" }, follow, "values = keys")),
+      h("div", { class: "aw-controls" }, h("label", { class: "aw-control" }, t("query.score") + " ", select), temp.node,
+        h("label", { class: "aw-control" }, follow, t("query.followKeys"))),
       bars, readout)));
 
   drawGrid();
@@ -61,14 +60,14 @@ function render({ model, el }) {
     const labels = model.get("labels");
     keyNodes = labels.map((label, i) => {
       const g = s("g", { class: "aw-key", tabindex: 0, role: "button",
-        "aria-roledescription": "movable point", "data-index": i },
+        "aria-roledescription": t("query.movable"), "data-index": i },
       s("circle", { r: 8 }), s("text", { x: 11, y: -10 }, label), s("circle", { r: 14, class: "aw-hit" }));
       makeMovable(g, () => model.get("key_points")[i], (p) => moveKey(i, p));
       return g;
     });
     valueNodes = labels.map((label, i) => {
       const g = s("g", { class: "aw-value", tabindex: 0, role: "button",
-        "aria-roledescription": "movable point", "data-index": i },
+        "aria-roledescription": t("query.movable"), "data-index": i },
       s("rect", { width: 10, height: 10, x: -5, y: -5 }), s("text", { x: 8, y: 15 }, `v ${label}`),
       s("circle", { r: 12, class: "aw-hit" }));
       makeMovable(g, () => model.get("value_points")[i], (p) => moveValue(i, p));
@@ -89,8 +88,9 @@ function render({ model, el }) {
     pairs.replaceChildren(...pairNodes);
     lines.replaceChildren(...lineNodes);
     bars.replaceChildren(h("div", { class: "aw-bar aw-head", role: "row" },
-      h("span", { role: "columnheader" }, "key"), h("span", { role: "columnheader" }, "score"),
-      h("span", { role: "columnheader" }, ""), h("span", { role: "columnheader" }, "weight")),
+      h("span", { role: "columnheader" }, t("query.key")),
+      h("span", { role: "columnheader" }, t("query.score")),
+      h("span", { role: "columnheader" }, ""), h("span", { role: "columnheader" }, t("query.weight"))),
     ...barNodes.map((r) => r.node));
   }
 
@@ -157,17 +157,18 @@ function render({ model, el }) {
     const { scores, weights, context } = attend(q, keys, values, model.get("score"), model.get("temperature"), params);
     const [qx, qy] = toPx(q);
     query.setAttribute("transform", `translate(${qx},${qy})`);
-    query.setAttribute("aria-label", `query at (${fmt(q[0], 2)}, ${fmt(q[1], 2)})`);
+    query.setAttribute("aria-label", t("query.queryAt", { x: fmt(q[0], 2), y: fmt(q[1], 2) }));
     query.dataset.x = q[0]; query.dataset.y = q[1];
     keys.forEach((k, i) => {
       const [kx, ky] = toPx(k), [vx, vy] = toPx(values[i]), w = weights[i];
       keyNodes[i].setAttribute("transform", `translate(${kx},${ky})`);
       keyNodes[i].firstChild.setAttribute("r", 6 + 10 * Math.sqrt(w));
       keyNodes[i].firstChild.style.fillOpacity = 0.15 + 0.85 * w;
-      keyNodes[i].setAttribute("aria-label", `key ${model.get("labels")[i]} at (${fmt(k[0], 2)}, ${fmt(k[1], 2)}), weight ${fmt(w)}`);
+      keyNodes[i].setAttribute("aria-label", t("query.keyAt",
+        { label: model.get("labels")[i], x: fmt(k[0], 2), y: fmt(k[1], 2), weight: fmt(w) }));
       valueNodes[i].setAttribute("transform", `translate(${vx},${vy})`);
-      valueNodes[i].setAttribute("aria-label", `value of ${model.get("labels")[i]} at (${fmt(values[i][0], 2)}, ` +
-        `${fmt(values[i][1], 2)})`);
+      valueNodes[i].setAttribute("aria-label", t("query.valueAt",
+        { label: model.get("labels")[i], x: fmt(values[i][0], 2), y: fmt(values[i][1], 2) }));
       valueNodes[i].dataset.x = values[i][0]; valueNodes[i].dataset.y = values[i][1];
       Object.entries({ x1: kx, y1: ky, x2: vx, y2: vy }).forEach(([a, v]) => pairNodes[i].setAttribute(a, v));
       Object.entries({ x1: qx, y1: qy, x2: kx, y2: ky }).forEach(([a, v]) => lineNodes[i].setAttribute(a, v));
@@ -186,10 +187,10 @@ function render({ model, el }) {
     ctx.setAttribute("transform", `translate(${cx},${cy})`);
     const top = argmax(weights);
     readout.replaceChildren(
-      h("div", {}, "query q = (", h("span", { class: "aw-q" }, `${fmt(q[0], 2)}, ${fmt(q[1], 2)}`), ")"),
-      h("div", {}, "context c = Σ αᵢ vᵢ = (", h("span", { class: "aw-c", "data-x": context[0], "data-y": context[1] },
+      h("div", {}, t("query.queryReadout"), h("span", { class: "aw-q" }, `${fmt(q[0], 2)}, ${fmt(q[1], 2)}`), ")"),
+      h("div", {}, t("query.contextReadout"), h("span", { class: "aw-c", "data-x": context[0], "data-y": context[1] },
         `${fmt(context[0])}, ${fmt(context[1])}`), ")"),
-      h("div", { class: "aw-muted" }, `largest weight: ${model.get("labels")[top]} (${fmt(weights[top])})`));
+      h("div", { class: "aw-muted" }, t("query.largest", { label: model.get("labels")[top], weight: fmt(weights[top]) })));
     if (select.value !== model.get("score")) select.value = model.get("score");
     if (+temp.input.value !== model.get("temperature")) {
       temp.input.value = model.get("temperature");

@@ -68,6 +68,7 @@ class QueryExplorer(BookWidget):
     _esm = read_asset("_common.js", "query_explorer.js")
     _css = read_asset("_common.css", "query_explorer.css")
     _plain_name = "query explorer"
+    _messages = "query"  # its words: the "query." keys of messages.py
 
     key_points = t.List(t.List(t.Float())).tag(sync=True)  # (T, 2); `keys` is reserved by ipywidgets
     value_points = t.List(t.List(t.Float())).tag(sync=True)  # (T, 2)

@@ -17,20 +17,21 @@ function queryWeights(model, i) {
   return softmax(row, mask);
 }
 
-/** A <select> of n options "name 1" ... "name n" bound to an integer trait. */
-function indexSelect(model, trait, name, n) {
+/** A <select> of n options `option(1)` ... `option(n)` ("layer 1"...), named `name`, bound to an integer trait. */
+function indexSelect(model, trait, name, option, n) {
   const select = h("select", { "aria-label": name, class: `aw-sa-${trait}` });
-  for (let i = 0; i < n; i++) select.append(h("option", { value: i }, `${name} ${i + 1}`));
+  for (let i = 0; i < n; i++) select.append(h("option", { value: i }, option(i + 1)));
   select.value = model.get(trait);
   select.addEventListener("change", () => { model.set(trait, +select.value); model.save_changes(); });
   return select;
 }
 
 function render({ model, el }) {
+  const t = translator(model);
   // ---- static layout -------------------------------------------------------
   const { node: stage, top: keys, bottom: queries, links } = tokenStage("aw-sa", BAND,
-    ["keys", "Keys: every token of the sentence, shaded by the chosen token's attention weight"],
-    ["query", "Queries: hover over or focus a token to see what it attends to"]);
+    [t("selfattn.keys"), t("selfattn.keysRow"), "keys"],
+    [t("selfattn.query"), t("selfattn.queryRow"), "query"]);
   const matrix = s("svg", { class: "aw-sa-matrix", role: "img" });
   const selects = h("span", { class: "aw-sa-selects" });
   const causal = h("input", { type: "checkbox", class: "aw-sa-causal" });
@@ -38,16 +39,14 @@ function render({ model, el }) {
   const now = h("strong", { class: "aw-sa-now" }), top = h("span", { class: "aw-sa-top" });
   const facts = h("span", { class: "aw-muted aw-sa-facts" });
   const readout = h("div", { class: "aw-sa-readout", "aria-live": "polite" },
-    h("div", {}, "query ", now, ": largest weight on ", top), facts);
-  const help = h("p", { class: "aw-help" }, "Hover over a query token, or Tab to the query row and " +
-    "use the arrow keys. Tick the causal mask to hide each query's later tokens and re-normalise this " +
-    "layer's scores: exactly a causal layer in layer 1, only an approximation in later layers.");
-  el.append(h("div", { class: "aw-sa", role: "group", "aria-label": "Self-attention explorer" },
+    h("div", {}, t("selfattn.queryIs"), now, t("selfattn.largestOn"), top), facts);
+  const help = h("p", { class: "aw-help" }, t("selfattn.help"));
+  el.append(h("div", { class: "aw-sa", role: "group", "aria-label": t("selfattn.group") },
     h("div", { class: "aw-sa-controls" }, selects,
-      h("label", { class: "aw-control" }, causal, " causal mask (no looking ahead)")),
+      h("label", { class: "aw-control" }, causal, t("selfattn.causal"))),
     h("div", { class: "aw-sa-body" }, stage,
       h("figure", { class: "aw-sa-figure" }, matrix,
-        h("figcaption", { class: "aw-muted" }, "every query (row) × key"))),
+        h("figcaption", { class: "aw-muted" }, t("selfattn.matrixCaption")))),
     readout, help));
 
   const select = chooser(model, "selected", () => model.get("tokens").length);
@@ -57,8 +56,10 @@ function render({ model, el }) {
   let chips = [], words = [], cells = [], rowBox = null, built = "";
   function build() {
     const tokens = model.get("tokens"), scores = model.get("scores");
-    selects.replaceChildren(h("label", { class: "aw-control" }, indexSelect(model, "layer", "layer", scores.length)),
-      h("label", { class: "aw-control" }, indexSelect(model, "head", "head", scores[0].length)));
+    selects.replaceChildren(h("label", { class: "aw-control" }, indexSelect(model, "layer", t("selfattn.layer"),
+      (i) => t("selfattn.layerOption", { i }), scores.length)),
+    h("label", { class: "aw-control" }, indexSelect(model, "head", t("selfattn.head"),
+      (i) => t("selfattn.headOption", { i }), scores[0].length)));
     chips = tokens.map((tok) => weightChip(tok, "aw-sa"));
     words = tokens.map((tok, i) => h("button", { type: "button", role: "radio", class: "aw-sa-word",
       "data-index": i, onclick: () => select(i), onfocus: () => select(i), onmouseenter: () => select(i) }, tok));
@@ -96,8 +97,8 @@ function render({ model, el }) {
       });
     });
     rowBox.setAttribute("y", LABEL + sel * CELL - 1.5);
-    matrix.setAttribute("aria-label", `Weight matrix of layer ${model.get("layer") + 1}, head ` +
-      `${model.get("head") + 1}; the row of ${tokens[sel]} is outlined`);
+    matrix.setAttribute("aria-label", t("selfattn.matrix",
+      { layer: model.get("layer") + 1, head: model.get("head") + 1, token: tokens[sel] }));
   }
 
   // ---- the recipe, then the drawing ----------------------------------------
@@ -108,7 +109,7 @@ function render({ model, el }) {
     const sel = model.get("selected"), isCausal = model.get("causal");
     const weights = queryWeights(model, sel);
     paintChips(chips, tokens, weights, { masked: isCausal ? tokens.map((_, j) => j > sel) : null,
-      maskedClass: "aw-sa-masked" });
+      maskedClass: "aw-sa-masked", t });
     markChosen(words, sel);
     for (const name of ["layer", "head"]) {
       const box = selects.querySelector(`.aw-sa-${name}`);
@@ -119,8 +120,8 @@ function render({ model, el }) {
     now.textContent = tokens[sel];
     top.textContent = `${tokens[best]} (${fmt(weights[best])})`;
     const hidden = isCausal ? tokens.length - 1 - sel : 0;
-    facts.textContent = `layer ${model.get("layer") + 1}, head ${model.get("head") + 1} · ` +
-      (hidden ? `${hidden} later token${hidden > 1 ? "s" : ""} masked · ` : "") + "weights sum to 1";
+    facts.textContent = t("selfattn.where", { layer: model.get("layer") + 1, head: model.get("head") + 1 }) +
+      (hidden ? t("selfattn.masked", { n: hidden }) : "") + t("selfattn.sum");
     band.draw(sel, weights);
     drawMatrix(sel);
     model.set("weights", weights);

@@ -77,6 +77,7 @@ class SelfAttentionExplorer(BookWidget):
     _esm = read_asset("_common.js", "self_attention_explorer.js")
     _css = read_asset("_common.css", "self_attention_explorer.css")
     _plain_name = "self-attention explorer"
+    _messages = "selfattn"  # its words: the "selfattn." keys of messages.py
 
     tokens = t.List(t.Unicode()).tag(sync=True)  # (T,)
     scores = t.List(t.List(t.List(t.List(t.Float())))).tag(sync=True)  # (layers, heads, T, T)

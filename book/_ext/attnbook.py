@@ -11,6 +11,12 @@
 * Each chapter page gets a line under its title with the time the notebook took to
   run from a fresh kernel, as measured by ``scripts/execute_notebooks.py`` and
   recorded in ``notebooks/runtimes.json``.
+* Every page links to the same page in the other language (English ⇄ 中文): the Chinese
+  edition is the same source built with ``language = "zh_CN"`` into ``_build/html/zh_CN/``
+  (``scripts/i18n.py``), so the link is relative (``zh_CN/<page>.html`` from an English page,
+  ``../<page>.html`` from a Chinese one) and works offline and from ``file://``. Sphinx
+  keeps the English ids of translated glossary terms and sections, so every
+  ``glossary.md#term-…`` link resolves in both languages.
 * The directive ``{exercise-solutions} notebooks/NN_name.ipynb`` shows a chapter's
   exercises, each with its worked solution and the checker's verdict, read from the
   notebook itself (the solutions appendix), so they are never copied by hand.
@@ -37,9 +43,15 @@ def _add_vendor(app, config):
     config.html_static_path.extend([str(VENDOR), str(ASSETS)])
 
 
-def runtime_note(record: dict) -> str:
+def runtime_note(record: dict, language: str = "en") -> str:
     """The HTML line shown under a chapter's title."""
     seconds = record["seconds"]
+    if language.startswith("zh"):
+        took = f"{seconds:.0f} 秒" if seconds < 90 else f"{seconds / 60:.1f} 分钟"
+        return (
+            f'<p class="attnbook-runtime">在 CPU 上从全新内核运行约需 {took}'
+            f"（测于 {record['machine']}，{record['date']}）。</p>"
+        )
     took = f"{seconds:.0f} seconds" if seconds < 90 else f"{seconds / 60:.1f} minutes"
     return (
         f'<p class="attnbook-runtime">Runs from a fresh kernel in about {took} on a CPU '
@@ -52,7 +64,40 @@ def _add_runtime(app, pagename, templatename, context, doctree):
         return
     record = json.loads(RUNTIMES.read_text()).get(pagename.split("/", 1)[1])
     if record:
-        context["body"] = context["body"].replace("</h1>", "</h1>\n" + runtime_note(record), 1)
+        note = runtime_note(record, app.config.language or "en")
+        context["body"] = context["body"].replace("</h1>", "</h1>\n" + note, 1)
+
+
+ZH = "zh_CN"  # the Chinese edition's language and its folder under the English book
+
+
+def language_switch(pagename: str, language: str) -> tuple[str, str]:
+    """``(nav, link)``: the English ⇄ 中文 switch shown at the top of the page, and the
+    ``<link rel="alternate">`` tag for its ``<head>``; relative URLs only."""
+    up = "../" * pagename.count("/")  # from the page to its book's root
+    if language.startswith("zh"):
+        other, lang = f"{up}../{pagename}.html", "en"
+        items = (
+            f'<a href="{other}" hreflang="en" lang="en">English</a>',
+            '<span aria-current="page">中文</span>',
+        )
+    else:
+        other, lang = f"{up}{ZH}/{pagename}.html", "zh-CN"
+        items = (
+            '<span aria-current="page">English</span>',
+            f'<a href="{other}" hreflang="zh-CN" lang="zh-CN">中文</a>',
+        )
+    label = "语言" if language.startswith("zh") else "Language"
+    nav = f'<nav class="attnbook-language" aria-label="{label}">{items[0]} | {items[1]}</nav>\n'
+    return nav, f'<link rel="alternate" hreflang="{lang}" href="{other}" />\n'
+
+
+def _add_language_switch(app, pagename, templatename, context, doctree):
+    if "body" not in context:
+        return
+    nav, link = language_switch(pagename, app.config.language or "en")
+    context["body"] = nav + context["body"]
+    context["metatags"] = context.get("metatags", "") + link
 
 
 def _text(output: dict) -> str:
@@ -118,6 +163,7 @@ def setup(app):
     app.add_directive("exercise-solutions", ExerciseSolutions)
     app.connect("config-inited", _add_vendor)
     app.connect("html-page-context", _add_runtime)
+    app.connect("html-page-context", _add_language_switch)
     app.add_css_file("cjk/cjk.css")
     app.add_css_file("attnbook.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -32,6 +32,7 @@ __all__ = [
     "PageLog",
     "assert_clean",
     "build_book",
+    "build_zh_book",
     "chapter_page",
     "launch",
     "open_page",
@@ -41,6 +42,7 @@ __all__ = [
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML = Path(os.environ.get("ATTNBOOK_HTML", ROOT / "_build" / "html"))  # a book built elsewhere
+ZH = "zh_CN"  # the Chinese edition, built into HTML / ZH by scripts/i18n.py
 
 
 def build_book() -> None:
@@ -52,6 +54,14 @@ def build_book() -> None:
         check=True,
         cwd=ROOT,
     )
+
+
+def build_zh_book() -> None:
+    """Build the English book, then the Chinese one into _build/html/zh_CN, if not there yet."""
+    build_book()
+    if (HTML / ZH / "book" / "intro.html").exists():
+        return
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "i18n.py"), "build"], check=True, cwd=ROOT)
 
 
 def widget_state(page, root: str = ".attnlib-widget") -> dict:
