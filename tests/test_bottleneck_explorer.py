@@ -74,6 +74,34 @@ def test_outputs_are_the_models_greedy_decode(widget, models, task):
                 assert r["outputs"][m] == [default_token_names(VOCAB)[k] for k in row[:end]]
 
 
+def test_weights_are_the_attention_models_greedy_weights(widget, models, task):
+    w = widget
+    index = {name: i for i, name in enumerate(default_token_names(VOCAB))}
+    for L in w.lengths:
+        recs = w.records(L)
+        src = torch.tensor([[index[tok] for tok in r["source"]] for r in recs])  # (n, L)
+        _, weights = models["attention"].greedy_decode(src, torch.full((len(recs),), L), max_len=L + 1)
+        for i, r in enumerate(recs):
+            assert r["weights"][0] is None  # the fixed vector attends to nothing
+            rows = r["weights"][1]
+            assert len(rows) == len(r["outputs"][1]) and all(len(row) == L for row in rows)
+            np.testing.assert_allclose(rows, weights[i, : len(rows), :L].numpy(), atol=5e-4)
+            assert all(abs(sum(row) - 1) < 0.01 for row in rows)
+
+
+def test_attention_row_follows_the_selection_and_clamps_the_output(models):
+    w = make(models, SequenceTask("copy", VOCAB, 2, 5), length=4, output=2)
+    assert w.output == 2 and w.attention_row("fixed") is None
+    assert w.attention_row("attention") == w.selected()["weights"][1][2] == w.attention_row(1)
+    w.output = 7  # past the end of a 4-token input: the page and the method show its EOS step, index 4
+    rows = w.selected()["weights"][1]
+    assert w.attention_row("attention") == (rows[4] if len(rows) > 4 else None)
+    with pytest.raises(traitlets.TraitError, match=re.escape("output must be in [0, 7]")):
+        w.output = 8
+    with pytest.raises(ValueError, match="model must be one of"):
+        w.attention_row("nobody")
+
+
 def test_accuracy_is_attnlibs_token_accuracy(widget, models, task):
     w = widget
     index = {name: i for i, name in enumerate(default_token_names(VOCAB))}
@@ -117,7 +145,8 @@ def test_mimebundle_has_widget_view_and_self_contained_html(models):
     w = make(models, SequenceTask("copy", VOCAB, 2, 5), length=3)
     data, _ = w._repr_mimebundle_()
     assert data["text/plain"] == (
-        "BottleneckExplorer('fixed', 'attention'; copy task, lengths 2-7, 3 examples each; showing length 3)"
+        "BottleneckExplorer('fixed', 'attention'; copy task, lengths 2-7, 3 examples each; "
+        "showing length 3, output 1)"
     )
     assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == w.model_id
     html = data["text/html"]
@@ -164,6 +193,8 @@ def test_repr_and_state_are_deterministic(models):
         (dict(token_names="abc"), TypeError, "list of strings"),
         (dict(length=9), ValueError, "length must be in [2, 7]"),
         (dict(seed=-1), ValueError, "seed must be >= 0"),
+        (dict(output=8), ValueError, "output must be in [0, 7]"),
+        (dict(output=-1), ValueError, "output must be in [0, 7]"),
     ],
 )
 def test_bad_constructor_arguments(models, change, error, message):

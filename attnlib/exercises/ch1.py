@@ -8,13 +8,15 @@ import numpy as np
 import torch
 
 from ..batch import EOS, PAD
+from ..bottleneck import load_model, load_runs
 from ..data.synthetic import SequenceTask
 from ..seq2seq import AttentionSeq2Seq, FixedContextSeq2Seq, Seq2SeqConfig
 from ..train import token_accuracy
 from . import checker
 
 EX11 = {"hidden": 64, "tokens": 40}  # exercise 1.1: a bidirectional encoder, 64 units per direction
-EX12 = {"p": 0.9, "tokens": 10}  # exercise 1.2: per-token accuracy, sequence length
+EX14 = {"length": 15, "threshold": 0.5}  # exercise 1.4: accuracy on inputs of this length reaching this
+EX15 = {"length": 12, "n": 300, "seed": 15}  # exercise 1.5: inputs of this length, how many, their seed
 
 
 def _number(answer: Any) -> float:
@@ -37,20 +39,10 @@ def _context_size(answer: Any) -> tuple[bool, str]:
         return False, "each state h_j joins both directions too"
     if states != T * 2 * h:
         return False, "an attention decoder can read one state per source token"
-    return True, f"correct: c has {2 * h} numbers for any T; the {T} states hold {T * 2 * h}"
-
-
-@checker("1.2")
-def _all_right(answer: Any) -> tuple[bool, str]:
-    p, n = EX12["p"], EX12["tokens"]
-    got, want = _number(answer), p**n
-    if np.isclose(got, p, atol=0.005):
-        return False, f"{p} is the chance of one token; all {n} must be right"
-    if np.isclose(got, p * n, atol=0.05) or np.isclose(got, 1 - (1 - p) ** n, atol=0.005):
-        return False, "independent events that must all happen: multiply their probabilities"
-    if not np.isclose(got, want, atol=0.005):
-        return False, f"not quite: the chance that all {n} independent tokens are right is p × p × ... × p"
-    return True, f"correct: {p}^{n} = {want:.3f}, only about one sequence in three"
+    return True, (
+        f"correct: c has {2 * h} numbers for any T; the {T} states hold {T * 2 * h}. "
+        "c = [→h_T; ←h_1] joins the two directions' final states, so it is none of the h_j"
+    )
 
 
 def _random_case(rng: np.random.Generator, B: int, T: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -66,7 +58,7 @@ def _random_case(rng: np.random.Generator, B: int, T: int) -> tuple[torch.Tensor
     return pred, target
 
 
-@checker("1.3")
+@checker("1.2")
 def _token_accuracy(fn: Any) -> tuple[bool, str]:
     rng = np.random.default_rng(13)
     for B, T in [(1, 4), (5, 7), (16, 21)]:
@@ -96,7 +88,7 @@ def _tiny_models() -> list:
     return models
 
 
-@checker("1.4")
+@checker("1.3")
 def _greedy_decode(fn: Any) -> tuple[bool, str]:
     batch = SequenceTask("copy", 12, 2, 6).sample(8, seed=4)
     max_len = batch.tgt_out.shape[1]
@@ -122,3 +114,77 @@ def _greedy_decode(fn: Any) -> tuple[bool, str]:
                 "model.encode, feed SOS first, then feed back each step's argmax"
             )
     return True, "correct: your loop matches greedy_decode for both models"
+
+
+def first_step_reaching(runs: list, length: int, threshold: float) -> int | None:
+    """The first measured step at which the seeds' mean accuracy on ``length``-token inputs
+    reaches ``threshold`` (None if it never does)."""
+    steps = runs[0].measured_at
+    mean = np.mean([r.by_length[:, length] for r in runs], axis=0)  # (checks,)
+    hit = np.flatnonzero(mean >= threshold)
+    return int(steps[hit[0]]) if len(hit) else None
+
+
+def _sizes() -> dict[int, list]:
+    runs = load_runs(task="copy", kind="fixed")
+    return {h: [r for r in runs if r.settings.hidden == h] for h in sorted({r.settings.hidden for r in runs})}
+
+
+@checker("1.4")
+def _steps_to_learn(answer: Any) -> tuple[bool, str]:
+    n, threshold = EX14["length"], EX14["threshold"]
+    want = {h: first_step_reaching(rs, n, threshold) for h, rs in _sizes().items()}
+    if not isinstance(answer, dict):
+        return False, "give a dict {units: step}, e.g. {32: None, 64: 2000, 128: 500}"
+    if sorted(answer) != sorted(want):
+        return False, f"give one step for each size of the cached fixed-vector runs: {sorted(want)}"
+    for h, step in want.items():
+        got = answer[h]
+        if got != step:
+            hint = "it never gets there: None" if step is None else "the first step whose mean reaches it"
+            return False, (
+                f"{h} units: you give {got}; look at the mean over the seeds of "
+                f"run.by_length[:, {n}] at each step of run.measured_at ({hint})"
+            )
+    reached = {h: s for h, s in want.items() if s is not None}
+    summary = ", ".join(f"{h} units: {'never' if s is None else f'step {s:,}'}" for h, s in want.items())
+    return True, f"correct: {summary}. More units reach the same accuracy in fewer steps" + (
+        "" if len(reached) == len(want) else ", and the smallest never does within the runs"
+    )
+
+
+def on_source_share(model: Any, batch: Any, task: SequenceTask) -> float:
+    """The checker's own answer to exercise 1.5."""
+    tokens, weights = model.greedy_decode(batch.src, batch.src_lengths, max_len=batch.tgt_out.shape[1])
+    source = task.source_positions(batch.src_lengths, tokens.shape[1])  # (B, T_out): -1 at EOS and after
+    is_eos = (tokens == EOS).long()
+    written = ((is_eos.cumsum(dim=1) - is_eos) == 0) & (tokens != EOS) & (source >= 0)  # before EOS
+    peak = weights.argmax(dim=-1)  # (B, T_out)
+    return ((peak == source) & written).sum().item() / written.sum().item()
+
+
+@checker("1.5")
+def _where_attention_looks(fn: Any) -> tuple[bool, str]:
+    shares = {}
+    for name in ("copy", "reverse"):
+        run = load_runs(task=name, kind="attention", hidden=64, seed=0)[0]
+        model = load_model(run)
+        task = SequenceTask(name, run.settings.vocab_size, EX15["length"], EX15["length"])
+        batch = task.sample(EX15["n"], seed=EX15["seed"])
+        with torch.no_grad():
+            out = fn(model, batch, task)
+        if out is None:
+            return False, "share_on_source returns None: write its body, then run the cell again"
+        got, want = float(out), on_source_share(model, batch, task)
+        if not np.isclose(got, want, atol=1e-9):
+            return False, (
+                f"on the {name} task expected {want:.4f}, got {got:.4f}: count only the tokens written "
+                "before EOS, and compare each step's argmax weight with task.source_positions"
+            )
+        shares[name] = want
+    return True, (
+        f"correct: the largest weight falls on the token being written for {shares['copy']:.0%} of the "
+        f"copy outputs but only {shares['reverse']:.0%} of the reverse outputs. The keys are encoder "
+        "states, not tokens: writing x_j backwards, the reverse model looks mostly at h_(j+1), the "
+        "left-to-right state that read x_j one step before (shift the comparison by one and see)"
+    )

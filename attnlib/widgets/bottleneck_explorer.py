@@ -2,17 +2,21 @@
 
 Chapter 1 trains an encoder–decoder that reads one fixed vector and the same model
 with attention. This widget shows, for each input length, a few test inputs, the
-expected output and each model's greedy output, wrong tokens marked.
+expected output and each model's greedy output, wrong tokens marked; pick one output
+token and it shows where each attention model looked while writing it (its weights
+over the input tokens: one row of its alignment).
 
-Everything is computed once, in Python, when the widget is built: the examples and
-both models' outputs are stored as synced traits, so the page needs no kernel and
-the browser only draws. The examples of length ``L`` are::
+Everything is computed once, in Python, when the widget is built: the examples,
+the models' outputs and attention weights are stored as synced traits, so the page
+needs no kernel and the browser only draws. The examples of length ``L`` are::
 
     SequenceTask(task.name, task.vocab_size, L, L).sample(examples_per_length,
                                                            np.random.default_rng([seed, L]))
 
 and each model's output is ``model.greedy_decode(src, src_lengths, max_len=L + 1)``
-(as :func:`attnlib.train.predict` does), cut after its first ``EOS``.
+(as :func:`attnlib.train.predict` does), cut after its first ``EOS``, with the weights
+that call returns (rounded to ``WEIGHT_DIGITS`` decimals; ``None`` for a model without
+attention).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from ._base import BookWidget, read_asset
 SPECIAL_NAMES = {PAD: "PAD", SOS: "SOS", EOS: "EOS"}
 MAX_MODELS = 4  # more rows than this would not fit on a page
 MAX_EXAMPLES = 20  # per length
+WEIGHT_DIGITS = 3  # decimals of the attention weights in the payload: enough to draw
 
 
 def default_token_names(vocab_size: int) -> list[str]:
@@ -96,21 +101,34 @@ def _check_token_names(names: Any, vocab_size: int) -> list[str]:
 
 
 @torch.no_grad()
+def greedy_outputs_and_weights(
+    model: Seq2Seq, src: torch.Tensor, src_lengths: torch.Tensor, max_len: int
+) -> tuple[list[list[int]], list[list[list[float]]] | None]:
+    """Each sequence's greedy output ids, up to and including its first EOS, and the attention
+    weights of each output step over the source's real tokens (None without attention)."""
+    was_training = model.training
+    model.eval()
+    try:
+        tokens, weights = model.greedy_decode(
+            src, src_lengths, max_len=max_len
+        )  # (B, max_len), (B, max_len, T_in)
+    finally:
+        model.train(was_training)
+    out, rows = [], []
+    for i, row in enumerate(tokens.tolist()):
+        end = row.index(EOS) + 1 if EOS in row else len(row)
+        out.append(row[:end])
+        if weights is not None:
+            w = weights[i, :end, : int(src_lengths[i])].double().numpy()  # (outputs, L)
+            rows.append(np.round(w, WEIGHT_DIGITS).tolist())
+    return out, (rows if weights is not None else None)
+
+
 def greedy_outputs(
     model: Seq2Seq, src: torch.Tensor, src_lengths: torch.Tensor, max_len: int
 ) -> list[list[int]]:
     """Each sequence's greedy output ids, up to and including its first EOS."""
-    was_training = model.training
-    model.eval()
-    try:
-        tokens, _ = model.greedy_decode(src, src_lengths, max_len=max_len)  # (B, max_len)
-    finally:
-        model.train(was_training)
-    out = []
-    for row in tokens.tolist():
-        end = row.index(EOS) + 1 if EOS in row else len(row)
-        out.append(row[:end])
-    return out
+    return greedy_outputs_and_weights(model, src, src_lengths, max_len)[0]
 
 
 class BottleneckExplorer(BookWidget):
@@ -134,16 +152,19 @@ class BottleneckExplorer(BookWidget):
         Shown as text, never interpreted as HTML.
     length : int, optional
         The length shown first; default the longest trained length.
+    output : int, optional
+        The output token whose attention weights are shown first (0-based; default 0).
 
     Synced traits: ``model_names``, ``lengths``, ``trained_lengths`` ([min, max]),
     ``examples`` (one dict per example: ``length``, ``source``, ``target``,
-    ``outputs``, one token list per model), and the selection ``length``, ``example``.
+    ``outputs``, one token list per model, and ``weights``, per model ``None`` or one
+    row of weights over the input per output token), and the selection ``length``,
+    ``example``, ``output`` (the page clamps ``output`` to the example's last token).
     """
 
     _esm = read_asset("_common.js", "bottleneck_explorer.js")
     _css = read_asset("_common.css", "bottleneck_explorer.css")
     _plain_name = "bottleneck explorer"
-    _messages = "bottleneck"  # its words: the "bottleneck." keys of messages.py
 
     model_names = t.List(t.Unicode()).tag(sync=True)  # one name per model, in display order
     task_name = t.Unicode("copy").tag(sync=True)  # "copy" or "reverse"
@@ -153,6 +174,7 @@ class BottleneckExplorer(BookWidget):
     examples = t.List(t.Dict()).tag(sync=True)  # examples_per_length records per length, in order
     length = t.Int(1).tag(sync=True)  # the selected input length
     example = t.Int(0).tag(sync=True)  # the selected example, 0 .. examples_per_length - 1
+    output = t.Int(0).tag(sync=True)  # the selected output token, 0 .. length (the last is EOS)
 
     def __init__(
         self,
@@ -163,6 +185,7 @@ class BottleneckExplorer(BookWidget):
         seed: int = 0,
         token_names: Sequence[str] | None = None,
         length: int | None = None,
+        output: int = 0,
     ) -> None:
         if not isinstance(task, SequenceTask):
             raise TypeError(f"task must be an attnlib SequenceTask, got {type(task).__name__}")
@@ -173,17 +196,21 @@ class BottleneckExplorer(BookWidget):
         names = _check_token_names(token_names, task.vocab_size)
         length = min(max(task.max_len, lengths[0]), lengths[-1]) if length is None else length
         length = check_int("length", length, lengths[0], lengths[-1])
+        output = check_int("output", output, 0, lengths[-1])
         records = []
         for L in lengths:
             batch = SequenceTask(task.name, task.vocab_size, L, L).sample(n, np.random.default_rng([seed, L]))
-            outputs = [greedy_outputs(m, batch.src, batch.src_lengths, L + 1) for m in models.values()]
+            decoded = [
+                greedy_outputs_and_weights(m, batch.src, batch.src_lengths, L + 1) for m in models.values()
+            ]
             for i in range(n):
                 records.append(
                     {
                         "length": L,
                         "source": [names[k] for k in batch.src[i].tolist()],
                         "target": [names[k] for k in batch.tgt_out[i].tolist()],  # L tokens + EOS
-                        "outputs": [[names[k] for k in out[i]] for out in outputs],
+                        "outputs": [[names[k] for k in out[i]] for out, _ in decoded],
+                        "weights": [None if w is None else w[i] for _, w in decoded],  # (outputs, L) each
                     }
                 )
         super().__init__(
@@ -195,6 +222,7 @@ class BottleneckExplorer(BookWidget):
             examples=records,
             length=length,
             example=0,
+            output=output,
         )
 
     @t.validate("length")
@@ -202,6 +230,12 @@ class BottleneckExplorer(BookWidget):
         if not self.lengths:  # __init__ is still setting traits
             return proposal["value"]
         return self.validated(check_int, "length", proposal["value"], self.lengths[0], self.lengths[-1])
+
+    @t.validate("output")
+    def _check_output(self, proposal: dict) -> int:
+        if not self.lengths:  # __init__ is still setting traits
+            return proposal["value"]
+        return self.validated(check_int, "output", proposal["value"], 0, self.lengths[-1])
 
     @t.validate("example")
     def _check_example(self, proposal: dict) -> int:
@@ -217,6 +251,26 @@ class BottleneckExplorer(BookWidget):
     def selected(self) -> dict:
         """The example on show."""
         return self.records()[self.example]
+
+    def attention_row(self, model: int | str) -> list[float] | None:
+        """Where ``model`` (index or name) looked while writing the selected output token of the
+        selected example: its weights over the input tokens (length L), as the page shows them.
+
+        ``None`` if the model has no attention, or stopped (wrote EOS) before that token. The
+        page clamps the output index to the example's last token; so does this method.
+        """
+        if isinstance(model, str):
+            if model not in self.model_names:
+                raise ValueError(f"model must be one of {self.model_names} or an index, got {model!r}")
+            m = self.model_names.index(model)
+        else:
+            m = check_index("model", model, len(self.model_names))
+        rec = self.selected()
+        weights = rec["weights"][m]
+        k = min(self.output, rec["length"])  # L tokens + EOS: indices 0..L
+        if weights is None or k >= len(weights):
+            return None
+        return weights[k]
 
     @staticmethod
     def correct(output: Sequence[str], target: Sequence[str]) -> list[bool]:
@@ -236,5 +290,6 @@ class BottleneckExplorer(BookWidget):
         names = ", ".join(repr(n) for n in self.model_names)
         return (
             f"{names}; {self.task_name} task, lengths {self.lengths[0]}-{self.lengths[-1]}, "
-            f"{self.examples_per_length} examples each; showing length {self.length}"
+            f"{self.examples_per_length} examples each; showing length {self.length}, "
+            f"output {self.output + 1}"
         )

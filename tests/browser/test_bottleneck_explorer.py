@@ -148,6 +148,72 @@ def test_the_fixed_model_fails_where_the_chapter_says(ch1):
     assert state["examples"][-1]["length"] == 20
 
 
+def weights_shown(page, m=1):
+    """The weight row of model ``m``: each cell's number, data-weight, boldness and label."""
+    return page.locator(f".aw-be-row[data-row='weights-{m}'] .aw-be-w").evaluate_all(
+        """cells => cells.map(c => ({text: c.textContent,
+            weight: c.dataset.weight === undefined ? null : +c.dataset.weight,
+            top: c.classList.contains('aw-be-wmax'), label: c.getAttribute('aria-label')}))"""
+    )
+
+
+def check_weights(page, state):
+    """The weight row shows the attention model's weights for the selected output token."""
+    length, example, _, _ = shown(page)
+    rec, _ = expected(state, length, example)
+    at = min(int(page.locator(".aw-be-output input").input_value()) - 1, length)
+    rows = rec["weights"][1]
+    cells = weights_shown(page)
+    assert len(cells) == length
+    if at >= len(rows):  # the model stopped before this token: dashes
+        assert all(c["weight"] is None and c["text"] == DASH for c in cells)
+        return at, None
+    want = rows[at]
+    assert [c["weight"] for c in cells] == pytest.approx(want)
+    assert [c["text"] for c in cells] == [f"{w:.2f}" for w in want]
+    top = max(range(length), key=lambda j: (want[j], -j))  # the first largest, as argmax in the page
+    assert [c["top"] for c in cells] == [j == top for j in range(length)]
+    assert all(f"input {j + 1} ({rec['source'][j]})" in c["label"] for j, c in enumerate(cells))
+    marked = page.locator(".aw-be-row[data-row='model-1'] .aw-be-at")
+    assert marked.count() == 1  # the selected output token is framed in the model's row
+    assert f"input {top + 1} ({rec['source'][top]})" in page.locator(".aw-be-focus").text_content()
+    return at, want
+
+
+def test_the_attention_weights_follow_the_selected_output_token(ch1):
+    page, _ = ch1
+    state = widget_state(page)
+    assert state["model_names"] == ["fixed vector", "attention"]
+    assert page.locator(".aw-be-row[data-row='weights-0']").count() == 0  # no weights without attention
+    at, want = check_weights(page, state)
+    assert at == state["output"] and abs(sum(want) - 1) < 0.01
+    out = page.locator(".aw-be-output input")
+    out.focus()
+    page.keyboard.press("ArrowRight")
+    assert check_weights(page, state)[0] == at + 1
+    page.keyboard.press("Home")
+    at, want = check_weights(page, state)
+    assert at == 0 and max(want) == want[0]  # the copy model looks at input 1 to write output 1
+    page.keyboard.press("End")
+    assert check_weights(page, state)[0] == state["length"]  # the last output token: EOS
+    page.locator(".aw-be-row[data-row='model-1'] .aw-tok").nth(3).click()  # a click picks output 4
+    assert check_weights(page, state)[0] == 3
+    assert out.input_value() == "4"
+
+
+def test_a_shorter_input_clamps_the_selected_output_token(ch1):
+    page, _ = ch1
+    state = widget_state(page)
+    page.locator(".aw-be-output input").focus()
+    page.keyboard.press("End")
+    page.locator(".aw-be-length input").focus()
+    page.keyboard.press("Home")  # 3 tokens: outputs 1, 2, 3 and the end
+    at, _ = check_weights(page, state)
+    assert at == 3 and page.locator(".aw-be-output output").text_content() == "end"
+    page.keyboard.press("End")  # back to 20 tokens: the page clamped the choice, it did not change it
+    assert check_weights(page, state)[0] == state["length"]
+
+
 def test_markup_in_tokens_is_shown_as_text_and_runs_nothing(browser, tmp_path):
     config = Seq2SeqConfig(8, 8, embed=4, hidden=4, attention_hidden=4)
     torch.manual_seed(0)
