@@ -147,7 +147,7 @@ def test_the_fixed_model_fails_where_the_chapter_says(ch1):
     page.keyboard.press("End")
     _, _, _, long = shown(page)
     assert short[0][2] == 1.0 and short[1][2] == 1.0  # length 3: both right
-    assert long[0][2] < 0.3 < long[1][2]  # length 20: the fixed vector is lost
+    assert long[0][2] < 0.5 < long[1][2]  # length 20: the fixed vector is lost (the chapter: 0.3-0.4)
     assert page.locator(".aw-be-row[data-row='model-0'] .aw-wrong").count() > 0
     assert state["examples"][-1]["length"] == 20
 
