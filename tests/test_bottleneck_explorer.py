@@ -14,6 +14,7 @@ from attnlib.seq2seq import AttentionSeq2Seq, FixedContextSeq2Seq, Seq2SeqConfig
 from attnlib.train import token_accuracy
 from attnlib.widgets import BottleneckExplorer
 from attnlib.widgets.bottleneck_explorer import default_token_names
+from attnlib.widgets.messages import ZH, messages_for
 
 EVIL = "</script><img src=x onerror=alert(1)>"
 VOCAB = 12
@@ -154,6 +155,19 @@ def test_mimebundle_has_widget_view_and_self_contained_html(models):
     assert payload["state"]["examples"] == w.examples and payload["state"]["length"] == 3
     assert "export default" in payload["esm"] and "function slider" in payload["esm"]
     assert "http" not in html.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_its_words_come_from_the_message_tables_in_both_languages(models):
+    w = make(models, SequenceTask("copy", VOCAB, 2, 5), lengths=[2, 3])
+    assert w.language == "en" and w.messages == messages_for("bottleneck")
+    assert w.messages["zh"]["bottleneck.helpWeights"] == ZH["bottleneck.helpWeights"]
+    html = w.static_html()
+    assert "瓶颈探索器需要 JavaScript" in html and "Interactive bottleneck explorer" in html  # noscript
+    assert page_payload(html)["state"]["messages"] == w.messages
+    w.language = "zh"
+    assert repr(w).startswith(
+        "BottleneckExplorer('fixed', 'attention'; copy task"
+    )  # repr stays English (nbval)
 
 
 def test_token_names_that_look_like_markup_are_escaped(models):

@@ -65,8 +65,11 @@ EN: dict[str, str] = {
     "bottleneck.length": "input length",
     "bottleneck.previous": "previous example",
     "bottleneck.next": "next example",
-    "bottleneck.help": "Drag the slider, or focus it and press the arrow keys (Home / End: shortest / "
-    "longest). Wrong tokens are struck through and marked {cross}; {dash} means the model stopped early.",
+    "bottleneck.outputToken": "output token",
+    "bottleneck.help": "Drag the sliders, or focus one and press the arrow keys (Home / End: first / last). "
+    "Wrong tokens are struck through and marked {cross}; {dash} means the model stopped early.",
+    "bottleneck.helpWeights": " Click an output token, or use the output-token slider, to see where the "
+    "attention model looked while writing it: its weight on each input token (the largest in bold).",
     "bottleneck.example": "example",
     "bottleneck.which": "example {k} of {n}",
     "bottleneck.inside": "Length {L} is among the training lengths ({lo}–{hi}).",
@@ -84,6 +87,15 @@ EN: dict[str, str] = {
     "bottleneck.nothing": "nothing",
     "bottleneck.score": ": {right} of {T} tokens right ({pct}%)",
     "bottleneck.allScore": " · all {n} examples of length {L}: {pct}%",
+    "bottleneck.outputN": "output {i}",
+    "bottleneck.outputEnd": "output end",
+    "bottleneck.weightsRow": "{name}: weights",
+    "bottleneck.weightCell": "{name}, writing {output} ({token}): weight {weight} on input {i} ({source})",
+    "bottleneck.stopped": "{name} had stopped before {output}",
+    # focusText joins these sentences with nothing between them: each ends with its own space
+    "bottleneck.focus": "While writing {output} ({token}), {name} put weight {weight} on input {i} "
+    "({source}). ",
+    "bottleneck.focusStopped": "{name} had stopped before {output}. ",
     # alignment_explorer.js and alignment_explorer.py
     "alignment.name": "alignment explorer",
     "alignment.example": "Example sentence",
@@ -236,8 +248,11 @@ ZH: dict[str, str] = {
     "bottleneck.length": "输入长度",
     "bottleneck.previous": "上一个例子",
     "bottleneck.next": "下一个例子",
-    "bottleneck.help": "拖动滑块，或选中它后按方向键（Home / End：最短 / 最长）。"
+    "bottleneck.outputToken": "输出词元",
+    "bottleneck.help": "拖动滑块，或选中一个滑块后按方向键（Home / End：第一个 / 最后一个）。"
     "错误的词元加删除线并标上 {cross}；{dash} 表示模型提前停止了。",
+    "bottleneck.helpWeights": "点击一个输出词元，或用“输出词元”滑块选择，就能看到注意力模型写出它时在看哪里："
+    "它在每个输入词元上的权重（最大的一个加粗）。",
     "bottleneck.example": "例子",
     "bottleneck.which": "第 {k} 个例子，共 {n} 个",
     "bottleneck.inside": "长度 {L} 在训练长度范围之内（{lo}–{hi}）。",
@@ -255,6 +270,13 @@ ZH: dict[str, str] = {
     "bottleneck.nothing": "无",
     "bottleneck.score": "：{T} 个词元中对了 {right} 个（{pct}%）",
     "bottleneck.allScore": " · 长度为 {L} 的全部 {n} 个例子：{pct}%",
+    "bottleneck.outputN": "第 {i} 个输出词元",
+    "bottleneck.outputEnd": "最后一个输出词元",
+    "bottleneck.weightsRow": "{name}：权重",
+    "bottleneck.weightCell": "{name} 写出{output}（{token}）时，输入 {i}（{source}）上的权重为 {weight}",
+    "bottleneck.stopped": "{name} 在{output}之前就已停止",
+    "bottleneck.focus": "{name} 写出{output}（{token}）时，最大的权重 {weight} 落在输入 {i}（{source}）上。",
+    "bottleneck.focusStopped": "{name} 在{output}之前就已停止。",
     "alignment.name": "对齐探索器",
     "alignment.example": "例句",
     "alignment.placeholder": "输入中文句子，例如 我很高兴。",

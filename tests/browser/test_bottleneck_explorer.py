@@ -1,12 +1,15 @@
 """BottleneckExplorer in headless chromium: in the built chapter 1 page, and in a bare page."""
 
+import re
+
 import pytest
 import torch
 
 from attnlib.data import SequenceTask
-from attnlib.seq2seq import FixedContextSeq2Seq, Seq2SeqConfig
+from attnlib.seq2seq import AttentionSeq2Seq, FixedContextSeq2Seq, Seq2SeqConfig
 from attnlib.widgets import BottleneckExplorer
 from attnlib.widgets.bottleneck_explorer import default_token_names
+from attnlib.widgets.messages import EN, ZH
 
 from .book import PageLog, assert_clean, chapter_page, open_page, serve, widget_state
 from .test_query_explorer import EVIL, bare_page
@@ -37,8 +40,9 @@ def expected(state, length, example):
     return recs[example], recs
 
 
-def check_display(page, state):
-    """Every displayed token and mark equals the widget state's precomputed outputs."""
+def check_display(page, state, wrong="wrong"):
+    """Every displayed token and mark equals the widget state's precomputed outputs (a wrong
+    token's label says ``wrong``: "wrong", or "错误" in Chinese)."""
     length, example, rows, accs = shown(page)
     rec, recs = expected(state, length, example)
     assert [c["text"] for c in rows["input"]] == rec["source"]
@@ -51,7 +55,7 @@ def check_display(page, state):
         assert [not c["wrong"] for c in cells] == right
         assert [c["cross"] for c in cells] == [not r for r in right]  # a mark that is not colour
         assert all(
-            name in c["label"] and ("wrong" in c["label"]) != r for c, r in zip(cells, right, strict=True)
+            name in c["label"] and (wrong in c["label"]) != r for c, r in zip(cells, right, strict=True)
         )
         total = sum(len(r["target"]) for r in recs)
         mean = sum(sum(BottleneckExplorer.correct(r["outputs"][m], r["target"])) for r in recs) / total
@@ -143,7 +147,7 @@ def test_the_fixed_model_fails_where_the_chapter_says(ch1):
     page.keyboard.press("End")
     _, _, _, long = shown(page)
     assert short[0][2] == 1.0 and short[1][2] == 1.0  # length 3: both right
-    assert long[0][2] < 0.3 < long[1][2]  # length 20: the fixed vector is lost
+    assert long[0][2] < 0.5 < long[1][2]  # length 20: the fixed vector is lost (the chapter: 0.3-0.4)
     assert page.locator(".aw-be-row[data-row='model-0'] .aw-wrong").count() > 0
     assert state["examples"][-1]["length"] == 20
 
@@ -247,3 +251,105 @@ def test_markup_in_tokens_is_shown_as_text_and_runs_nothing(browser, tmp_path):
         page.context.close()
     assert not log.page_errors, log.page_errors  # no alert dialog, no script error
     assert not log.console_errors and not log.external_requests
+
+
+def small_explorer() -> BottleneckExplorer:
+    """Two small untrained models (no cached weights needed): a fixed vector and attention."""
+    config = Seq2SeqConfig(8, 8, embed=4, hidden=8, attention_hidden=4)
+    models = {}
+    for seed, (name, Model) in enumerate(
+        (("fixed vector", FixedContextSeq2Seq), ("attention", AttentionSeq2Seq))
+    ):
+        torch.manual_seed(seed)
+        models[name] = Model(config).eval()
+    return BottleneckExplorer(models, SequenceTask("copy", 8, 2, 4), lengths=range(2, 7), length=4, output=0)
+
+
+def page_in(tmp_path, widget, lang):
+    """A bare page whose ``<html lang>`` is ``lang``, as the English and the Chinese book set it."""
+    (tmp_path / "index.html").write_text(
+        f'<!doctype html><html lang="{lang}"><meta charset=utf-8><title>w</title>'
+        f"<body>{widget.static_html()}</body></html>",
+        encoding="utf-8",
+    )
+
+
+@pytest.mark.parametrize(("lang", "table"), [("en", EN), ("zh-CN", ZH)])
+def test_the_widget_speaks_the_pages_language_and_works_by_keyboard(browser, tmp_path, lang, table):
+    def t(key, **args):
+        return table[key].format(**args)
+
+    widget = small_explorer()
+    page_in(tmp_path, widget, lang)
+    log = PageLog()
+    with serve(tmp_path) as url:
+        page = open_page(browser, f"{url}/index.html", log)
+        root = page.locator(".aw-be")
+        root.wait_for()
+        assert page.locator(".attnlib-widget").get_attribute("lang") == lang
+        state = widget.static_state()
+        wrong = "错误" if lang == "zh-CN" else "wrong"
+        check_display(page, state, wrong)
+        assert root.locator(".aw-help").inner_text() == t("bottleneck.help", cross="\u2717", dash=DASH) + t(
+            "bottleneck.helpWeights"
+        )
+        labels = {"length": "bottleneck.length", "output": "bottleneck.outputToken"}
+        for cls, key in labels.items():
+            control = root.locator(f".aw-be-{cls}")
+            assert control.locator("input").get_attribute("aria-label") == table[key]
+            assert control.inner_text().startswith(table[key])
+        assert root.locator(".aw-be-prev").get_attribute("aria-label") == table["bottleneck.previous"]
+        assert root.locator(".aw-be-next").get_attribute("aria-label") == table["bottleneck.next"]
+        assert root.locator(".aw-be-examples").get_attribute("aria-label") == table["bottleneck.example"]
+        assert root.locator(".aw-be-label").all_inner_texts()[:3] == [
+            table["bottleneck.position"],
+            table["bottleneck.input"],
+            table["bottleneck.expected"],
+        ]
+        assert root.locator(".aw-be-weights .aw-be-label").inner_text() == t(
+            "bottleneck.weightsRow", name="attention"
+        )
+        assert root.locator(".aw-be-range").inner_text() == t("bottleneck.inside", L=4, lo=2, hi=4)
+        assert root.locator(".aw-be-which").inner_text() == t("bottleneck.which", k=1, n=3)
+        rec, at = widget.selected(), 0
+        output = t("bottleneck.outputN", i=at + 1)
+        w = widget.attention_row("attention")
+        j = max(range(len(w)), key=lambda i: (w[i], -i))
+        focus = t(
+            "bottleneck.focus",
+            name="attention",
+            output=output,
+            token=rec["outputs"][1][at],
+            weight=f"{w[j]:.2f}",
+            i=j + 1,
+            source=rec["source"][j],
+        )
+        assert root.locator(".aw-be-focus").inner_text() == focus.strip()
+        assert root.locator(".aw-be-grid").get_attribute("aria-label") == t("bottleneck.grid", L=4)
+        cell = root.locator(".aw-be-row[data-row='input'] .aw-tok").first
+        assert cell.get_attribute("aria-label") == t("bottleneck.inputCell", i=1, token=rec["source"][0])
+        # every visible word is the page's language: what is left in Latin letters is data
+        words = set(
+            re.findall("[A-Za-z]{3,}", root.inner_text().replace("fixed vector", "").replace("attention", ""))
+        )
+        if lang == "zh-CN":
+            assert words <= {"PAD", "SOS", "EOS", "Home", "End"}, words  # tokens, key names
+
+        # keyboard: the output-token slider, the length slider, the example buttons
+        root.locator(".aw-be-output input").focus()
+        page.keyboard.press("End")
+        end = table["bottleneck.end"]
+        assert root.locator(".aw-be-output output").inner_text() == end
+        assert root.locator(".aw-be-output input").get_attribute("aria-valuetext") == end
+        assert t("bottleneck.outputEnd") in root.locator(".aw-be-weights .aw-tok").first.get_attribute(
+            "aria-label"
+        )
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Enter")  # the "next example" button
+        assert root.locator(".aw-be-which").inner_text() == t("bottleneck.which", k=2, n=3)
+        root.locator(".aw-be-length input").focus()
+        page.keyboard.press("End")
+        assert root.locator(".aw-be-range").inner_text() == t("bottleneck.beyond", L=6, lo=2, hi=4)
+        assert check_display(page, state, wrong) == (6, 1)
+        page.context.close()
+    assert not log.page_errors and not log.console_errors and not log.external_requests
