@@ -108,6 +108,9 @@ def extract(languages: list[str]) -> None:
         text = po.read_text(encoding="utf-8")
         fixed = re.sub(r"^(#,.*)\bpython-format\b", r"\1no-python-format", text, flags=re.M)
         fixed = fixed.replace("no-no-python-format", "no-python-format")
+        # sphinx-intl keeps removed messages as obsolete "#~" entries; one that repeats a live
+        # message makes msgfmt fail, and none is needed (git keeps the history)
+        fixed = re.sub(r"(?:^#~.*\n)+\n?", "", fixed, flags=re.M)
         if fixed != text:
             po.write_text(fixed, encoding="utf-8")
     print(
