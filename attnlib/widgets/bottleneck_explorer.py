@@ -165,6 +165,7 @@ class BottleneckExplorer(BookWidget):
     _esm = read_asset("_common.js", "bottleneck_explorer.js")
     _css = read_asset("_common.css", "bottleneck_explorer.css")
     _plain_name = "bottleneck explorer"
+    _messages = "bottleneck"  # its words: the "bottleneck." keys of messages.py
 
     model_names = t.List(t.Unicode()).tag(sync=True)  # one name per model, in display order
     task_name = t.Unicode("copy").tag(sync=True)  # "copy" or "reverse"
