@@ -2,7 +2,7 @@ r"""Chapter 1's experiment: one fixed context vector against attention, on copy 
 
 The models are :mod:`attnlib.seq2seq`'s (a one-way GRU encoder; a decoder that reads the
 encoder's final state, or attends over all its states); the tasks are
-:class:`~attnlib.data.SequenceTask`'s. This module fixes every other choice in one
+:class:`~attnlib.data.synthetic.SequenceTask`'s. This module fixes every other choice in one
 place, :class:`BottleneckSettings`, so the chapter's live runs, the long runs of
 ``scripts/train_ch1.py`` and the tests all train and measure the same way::
 
