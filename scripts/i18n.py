@@ -75,6 +75,19 @@ def jupyter_book(args: list[str], log: Path) -> None:
         sys.exit(f"error: {' '.join(cmd)} failed (log: {log})")
 
 
+def myst_roles_in_translations(po_text: str) -> str:
+    """``:func:`x``` -> ``{func}`x``` in every msgstr (never in a msgid) of a .po file's text."""
+    lines, in_msgstr = po_text.split("\n"), False
+    for i, line in enumerate(lines):
+        if line.startswith("msgstr"):
+            in_msgstr = True
+        elif not line.startswith('"'):
+            in_msgstr = False
+        if in_msgstr:
+            lines[i] = re.sub(r"(?<![\w`]):((?:py:)?[a-z]+):`", r"{\1}`", line)
+    return "\n".join(lines)
+
+
 def extract(languages: list[str]) -> None:
     """Regenerate the .pot files and merge them into each language's .po files (sphinx-intl)."""
     shutil.rmtree(POT, ignore_errors=True)
@@ -106,8 +119,11 @@ def extract(languages: list[str]) -> None:
     # and `msgfmt -c` would reject a faithful translation of such a message.
     for po in LOCALES.rglob("*.po"):
         text = po.read_text(encoding="utf-8")
-        fixed = re.sub(r"^(#,.*)\bpython-format\b", r"\1no-python-format", text, flags=re.M)
-        fixed = fixed.replace("no-no-python-format", "no-python-format")
+        fixed = re.sub(r"^(#,.*)\bpython-(brace-)?format\b", r"\1no-python-\2format", text, flags=re.M)
+        fixed = fixed.replace("no-no-python-", "no-python-")
+        # Every page is MyST (.md, .ipynb), and Sphinx parses a translated message with the page's
+        # parser: a docstring's reST role (:func:`x`) must be written {func}`x` in the translation.
+        fixed = myst_roles_in_translations(fixed)
         # sphinx-intl keeps removed messages as obsolete "#~" entries; one that repeats a live
         # message makes msgfmt fail, and none is needed (git keeps the history)
         fixed = re.sub(r"(?:^#~.*\n)+\n?", "", fixed, flags=re.M)
