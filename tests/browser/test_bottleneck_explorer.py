@@ -81,7 +81,7 @@ def test_chapter_1_renders_offline_with_math_charts_and_widget(ch1):
     ):
         loaded = page.locator(f"section#{section} .cell_output img").evaluate_all(images)
         assert loaded == [[True, True]] * count, (section, loaded)
-    assert page.locator(".cell_output img").count() == 6
+    assert page.locator(".cell_output img").count() == 7
     assert page.locator(".aw-be").count() == 1
     assert_clean(log)
 

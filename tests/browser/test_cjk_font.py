@@ -119,7 +119,9 @@ def assert_drawn_with_shipped_font(page, selector: str, at_least: int = 1) -> li
     assert len(texts) >= at_least, f"{selector}: expected Chinese text, found {texts}"
     for text, fonts in zip(texts, fonts_of_marked(page), strict=True):
         shipped = sum(f["glyphCount"] for f in fonts if f["isCustomFont"] and f["familyName"] == FONT_NAME)
-        assert shipped == len(cjk(text)), (
+        # at least one glyph per Chinese character (full-width punctuation beside them may come
+        # from the same face); the pictures below check that none is a box
+        assert shipped >= len(cjk(text)), (
             f"{selector}: {text!r} has {len(cjk(text))} Chinese characters but the shipped font "
             f"drew {shipped} glyphs; chromium used {fonts}"
         )
