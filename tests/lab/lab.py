@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
 from attnlib.numerics import unpinned_environment
 from tools.browser import PageLog, open_page
 
@@ -47,6 +49,8 @@ THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
 STARTUP_SECONDS = 90  # server start, or JupyterLab's page becoming ready
 RUN_ALL_SECONDS = 900  # hang guard: the slowest chapter takes ~80 s on 2 idle cores, 5x on busy ones
 CELL_SECONDS = 60  # one short cell typed by a test
+POLL_SECONDS = 20  # how often the runner looks at runs whose Run All has not returned
+QUIET_POLLS = 3  # polls in a row with every cell run and an idle kernel: the run is over
 NOT_MIRRORED = {"notebooks", ".git", "_build", ".venv", ".venv-binder", ".pytest_cache", ".ipynb_checkpoints"}
 
 # User settings of the temporary JupyterLab: never save (a test must not rewrite a notebook),
@@ -307,14 +311,14 @@ def start_restart_and_run_all(nb: Notebook) -> None:
     nb.page.locator(".jp-Dialog").wait_for(state="detached")
 
 
-def finished_runs(page, paths: list[str]) -> dict[str, tuple[str, float]]:
+def finished_runs(page, paths: list[str], timeout_s: float = RUN_ALL_SECONDS) -> dict[str, tuple[str, float]]:
     """Wait until at least one of the runs started on ``paths`` is over; return each finished
     one's outcome ("done", or the error that stopped the command) and its seconds (from the
     command to its last cell, measured in the page)."""
     page.wait_for_function(
         "(paths) => paths.some((p) => window.__attnbookRuns[p] !== null)",
         arg=paths,
-        timeout=RUN_ALL_SECONDS * 1000,
+        timeout=timeout_s * 1000,
         polling=250,
     )
     return page.evaluate(
@@ -335,6 +339,9 @@ class Runner:
         self.marks: dict[str, tuple[int, int]] = {}  # the page log when each run started
         self.running: dict[str, Notebook] = {}
         self.finished: dict[str, tuple[Notebook, float]] = {}
+        self.started: dict[str, float] = {}  # time.monotonic() when each run started
+        self.last: dict[str, tuple[bool, int]] = {}  # (kernel idle, cells left) at the last poll
+        self.retried: set[str] = set()  # runs started a second time after stalling
 
     def _fill(self) -> None:
         """Start the next notebooks until ``parallel`` are running."""
@@ -343,23 +350,51 @@ class Runner:
             nb = open_notebook(self.page, self.pending.pop(0))
             start_restart_and_run_all(nb)
             self.running[nb.path] = nb
+            self.started[nb.path] = time.monotonic()
 
     def result(self, path: str) -> tuple[Notebook, float, tuple[int, int]]:
         """Wait until ``path`` has run (starting others as slots free up); return it, in
         front and with an idle kernel, the seconds its run took and the page log's mark from
         when it started."""
         self._fill()
+        started, quiet = time.monotonic(), {}
         while path not in self.finished:
             assert path in self.running, f"{path} was not scheduled"
-            for done, (outcome, seconds) in finished_runs(self.page, list(self.running)).items():
-                nb = self.running.pop(done)
-                assert outcome == "done", f"Restart Kernel and Run All failed on {done}: {outcome}"
-                self.finished[done] = (nb, seconds)
+            assert time.monotonic() - started < RUN_ALL_SECONDS, f"{path}: Run All did not finish"
+            try:
+                done = finished_runs(self.page, list(self.running), timeout_s=POLL_SECONDS)
+            except PlaywrightTimeoutError:
+                done = self._lost_promises(quiet)
+            for name, (outcome, seconds) in done.items():
+                nb = self.running.pop(name)
+                assert outcome == "done", f"Restart Kernel and Run All failed on {name}: {outcome}"
+                self.finished[name] = (nb, seconds)
             self._fill()
         nb, seconds = self.finished.pop(path)
         wait_kernel_idle(nb)
         nb.activate()
         return nb, seconds, self.marks.pop(path)
+
+    def _lost_promises(self, quiet: dict[str, int]) -> dict[str, tuple[str, float]]:
+        """Runs whose every cell has run while the kernel stays idle, but whose Run All command
+        never returned (JupyterLab sometimes drops the reply when two notebooks restart at once):
+        over, after ``QUIET_POLLS`` unchanged polls in a row. A run that makes no progress at all
+        with an idle kernel for twice as long is started once more."""
+        over = {}
+        for name, nb in self.running.items():
+            idle = nb.evaluate("return nb.sessionContext.session?.kernel?.status === 'idle';")
+            left = len(unexecuted_cells(nb))
+            state = (idle, left)
+            quiet[name] = quiet.get(name, 0) + 1 if idle and state == self.last.get(name) else 0
+            self.last[name] = state
+            if quiet[name] >= QUIET_POLLS and not left:
+                over[name] = ("done", time.monotonic() - self.started[name])
+            elif quiet[name] >= 2 * QUIET_POLLS and name not in self.retried:
+                # cells left, an idle kernel and no progress: the run never started; start it again
+                self.retried.add(name)
+                quiet[name] = 0
+                start_restart_and_run_all(nb)
+        return over
 
 
 def unexecuted_cells(nb: Notebook) -> list[int]:
