@@ -1,7 +1,9 @@
 """Session fixtures: one JupyterLab server and one chromium page for the whole run, and each
 chapter run from a fresh kernel once (Kernel > Restart Kernel and Run All Cells), its tests
 grouped together: pytest orders the tests by this session-scoped parameter. Chapters run
-two at a time (``ATTNBOOK_LAB_PARALLEL``, default 2), each in its own tab."""
+one at a time by default (``ATTNBOOK_LAB_PARALLEL``): two kernels restarting at once in one
+page sometimes lose a reply in JupyterLab 4.6 (a run never returns, or a kernel never reports
+idle again)."""
 
 import os
 from dataclasses import dataclass
@@ -24,7 +26,7 @@ from .lab import (
 )
 
 CHAPTERS = sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-PARALLEL = int(os.environ.get("ATTNBOOK_LAB_PARALLEL", "2"))
+PARALLEL = int(os.environ.get("ATTNBOOK_LAB_PARALLEL", "1"))
 RUN_SECONDS: dict[str, float] = {}  # chapter -> Restart Kernel and Run All, wall seconds
 
 

@@ -371,8 +371,8 @@ class Runner:
                 self.finished[name] = (nb, seconds)
             self._fill()
         nb, seconds = self.finished.pop(path)
+        nb.activate()  # a panel in a background tab does not update its kernel indicator
         wait_kernel_idle(nb)
-        nb.activate()
         return nb, seconds, self.marks.pop(path)
 
     def _lost_promises(self, quiet: dict[str, int]) -> dict[str, tuple[str, float]]:
