@@ -7,10 +7,13 @@ Every figure stands beside the reference it is compared with, measured in the sa
 
 * **chapters**: each chapter's fresh-kernel time under the pinned numerics, and the whole
   book's, against the budgets (60 s a chapter, 150 s the book, on 2 cores);
-* **training**: each model a chapter trains live, its wall time to the result the chapter
-  states and its throughput in sequences per second;
-* **widgets**: each widget's redraw time in the built book (median and 95th percentile over
-  240 interactions), against half a frame at 60 Hz (8 ms);
+* **training, live** (with the chapters): each model a chapter trains live, its wall time to
+  the result the chapter states and its throughput in sequences per second;
+* **stored**: each model a chapter loads from a file, trained here for a few steps
+  with the same settings and batches: its throughput, and the wall time the steps behind the
+  chapter's figure take at that rate (``bench/training.py``);
+* **widgets**: each widget's redraw time in the built book (median and 95th percentile of
+  240 interactions, the median over 5 interleaved rounds), against half a frame at 60 Hz (8 ms);
 * **mha**: ``attnlib``'s MultiHeadAttention, forward + backward, against
   ``nn.MultiheadAttention`` and ``scaled_dot_product_attention``, as ratios;
 * **build**: the book's build time from the stored outputs;
@@ -30,11 +33,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import chapters, mha, widgets
+from bench import chapters, mha, training, widgets
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGES = ROOT / "_build" / "ci-stages.tsv"  # written by scripts/test.sh
-SECTIONS = ("chapters", "widgets", "mha", "build", "ci")
+SECTIONS = ("chapters", "stored", "widgets", "mha", "build", "ci")
 
 
 def machine() -> str:
@@ -66,11 +69,20 @@ def chapter_rows(only: list[str] | None) -> list[str]:
     for r in runs:
         for t in r.trained:
             rows.append(
-                f"| training | {r.chapter}: {t['model']} | {t['seconds']:.1f} s for {t['steps']} "
+                f"| training, live | {r.chapter}: {t['model']} | {t['seconds']:.1f} s for {t['steps']} "
                 f"steps of {t['batch']} | {t['sequences_per_s']:.0f} sequences/s | "
                 f"stated result: {t['result']} |"
             )
     return rows
+
+
+def training_rows() -> list[str]:
+    return [
+        f"| training, stored run | {r.chapter}: {r.model} | {r.seconds_to_result:.0f} s for "
+        f"{r.steps_to_result:,.0f} steps of {r.batch} (at {r.steps_per_s:.1f} steps/s) | "
+        f"{r.sequences_per_s:.0f} sequences/s | stated result: {r.result} |"
+        for r in training.measure()
+    ]
 
 
 def widget_rows(html: Path) -> list[str]:
@@ -79,7 +91,8 @@ def widget_rows(html: Path) -> list[str]:
         verdict = "within" if r.p95 <= widgets.BUDGET_MS else "**over**"
         rows.append(
             f"| widget | {r.name} | median {r.median:.2f} ms, p95 {r.p95:.2f} ms "
-            f"({r.interactions} redraws) | budget p95 {widgets.BUDGET_MS:.0f} ms | {verdict} |"
+            f"(p95 {r.p95_low:.1f}–{r.p95_high:.1f} ms over {r.rounds} rounds of {r.interactions} redraws) "
+            f"| budget p95 {widgets.BUDGET_MS:.0f} ms | {verdict} |"
         )
     return rows
 
@@ -119,11 +132,11 @@ def build_rows() -> list[str]:
     return [f"| build | the HTML book from stored outputs | {seconds:.1f} s | (no budget) | – |"]
 
 
-def ci_rows() -> list[str]:
-    if not STAGES.exists():
+def ci_rows(stages: Path = STAGES) -> list[str]:
+    if not stages.exists():
         return ["| ci | (no record: run `bash scripts/test.sh` first) | – | – | – |"]
     rows, total = [], 0.0
-    for line in STAGES.read_text().splitlines():
+    for line in stages.read_text().splitlines():
         stage, seconds = line.rsplit("\t", 1)
         total += float(seconds)
         rows.append(f"| ci | {stage} | {float(seconds):.0f} s | | |")
@@ -138,6 +151,9 @@ def main() -> None:
     p.add_argument("--only", nargs="+", choices=SECTIONS, help="some sections only")
     p.add_argument("--chapters", nargs="+", help="chapter prefixes for the chapters section, e.g. 01 04")
     p.add_argument("--html", type=Path, default=ROOT / "_build" / "html", help="the built book")
+    p.add_argument(
+        "--stages", type=Path, default=STAGES, help="the stage times a scripts/test.sh run wrote (ci section)"
+    )
     args = p.parse_args()
     wanted = args.only or SECTIONS
     print(f"# Benchmarks — {machine()}\n")
@@ -145,10 +161,11 @@ def main() -> None:
     print("|---|---|---|---|---|")
     runs = {
         "chapters": lambda: chapter_rows(args.chapters),
+        "stored": training_rows,
         "widgets": lambda: widget_rows(args.html),
         "mha": mha_rows,
         "build": build_rows,
-        "ci": ci_rows,
+        "ci": lambda: ci_rows(args.stages),
     }
     for section in SECTIONS:
         if section in wanted:

@@ -31,8 +31,16 @@ BOOK_BUDGET_S = 150.0  # the whole book
 # chapter -> {model: (TrainResult expression, batch-size expression, stated-result expression)}
 TRAINED: dict[str, dict[str, tuple[str, str, str]]] = {
     "01_bottleneck": {
-        "fixed vector (copy task)": ("fixed_run", "BATCH", "f'loss {fixed_run.losses[-20:].mean():.3f}'"),
-        "attention (copy task)": ("attn_run", "BATCH", "f'loss {attn_run.losses[-20:].mean():.3f}'"),
+        "fixed vector (copy task)": (
+            "fixed_run",
+            "settings.batch",
+            "f'loss {fixed_run.losses[-25:].mean():.2f} over steps 226-250'",
+        ),
+        "attention (copy task)": (
+            "attn_run",
+            "settings.batch",
+            "f'loss {attn_run.losses[-25:].mean():.2f} over steps 226-250'",
+        ),
     },
     "04_dynamic_context": {
         "translator, first steps": (
@@ -42,7 +50,11 @@ TRAINED: dict[str, dict[str, tuple[str, str, str]]] = {
         ),
     },
     "06_attention_today": {
-        "GPT (characters)": ("run", "BATCH * CONTEXT", "f'test loss {gpt_loss:.3f} nats/char'"),
+        "GPT (characters)": (
+            "run",
+            "BATCH",
+            "f'test loss {gpt_loss:.3f} nats/char (windows of {CONTEXT} characters)'",
+        ),
     },
 }
 

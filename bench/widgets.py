@@ -19,7 +19,8 @@ from playwright.sync_api import sync_playwright
 
 from tools.browser import KNOWN_CONSOLE_ERRORS, PageLog, launch, open_page, serve
 
-INTERACTIONS = 240  # per widget (the target is at least 200)
+INTERACTIONS = 240  # per widget and round (the target is at least 200)
+ROUNDS = 5  # each widget's figures are the median over this many rounds
 BUDGET_MS = 8.0
 
 # After a real mouse-down on the query (Playwright), pointer moves along a spiral:
@@ -137,49 +138,71 @@ CASES = (
 
 @dataclass(frozen=True)
 class WidgetRow:
-    """Redraw times of one widget, in milliseconds."""
+    """Redraw times of one widget, in milliseconds, over several rounds of interactions."""
 
     name: str
-    interactions: int
-    median: float
-    p95: float
-    worst: float
+    interactions: int  # per round
+    rounds: int
+    median: float  # the median over rounds of each round's median
+    p95: float  # the median over rounds of each round's 95th percentile
+    p95_low: float  # the lowest and highest round's 95th percentile: how much the machine wobbled
+    p95_high: float
 
 
-def measure(html: Path, cases=CASES, n: int = INTERACTIONS) -> list[WidgetRow]:
-    """Drive every widget ``n`` times on its page of the book built in ``html``."""
-    rows = []
+def _drive(browser, url: str, case: WidgetCase, n: int) -> np.ndarray:
+    """One round: open the widget's page, drive it ``n`` times, return the redraw times (ms)."""
+    log = PageLog()
+    page = open_page(browser, f"{url}/{case.page}", log, viewport={"width": 1200, "height": 900})
+    root = page.locator(case.root).first
+    root.wait_for()
+    root.scroll_into_view_if_needed()
+    if case.focus:
+        page.locator(case.focus).first.focus()
+    elif case.script is KEYS:
+        page.locator(case.target).first.focus()
+    page.evaluate(WATCH, case.root)
+    if case.press:
+        box = page.locator(case.press).first.bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.down()
+    times = np.array(page.evaluate(case.script, [case.target, n]))
+    if case.press:
+        page.mouse.up()
+    changed = page.evaluate("() => window.__attnbookMutations") > 0
+    page.context.close()
+    errors = [e for e in log.page_errors if not any(k in e for k in KNOWN_CONSOLE_ERRORS)]
+    if errors or len(times) != n:
+        raise RuntimeError(f"{case.name}: the page failed while driven: {errors}")
+    if not changed:
+        raise RuntimeError(f"{case.name}: the events changed nothing: no redraw was measured")
+    return times
+
+
+def measure(html: Path, cases=CASES, n: int = INTERACTIONS, rounds: int = ROUNDS) -> list[WidgetRow]:
+    """Drive every widget ``n`` times per round on its page of the book built in ``html``.
+
+    Rounds are interleaved (every widget once per round, in turn), so a burst of load on the
+    machine hits all widgets alike; each figure is the median over the rounds.
+    """
+    per_round: dict[str, list[np.ndarray]] = {case.name: [] for case in cases}
     with serve(html) as url, sync_playwright() as p:
         browser = launch(p)
-        for case in cases:
-            log = PageLog()
-            page = open_page(browser, f"{url}/{case.page}", log, viewport={"width": 1200, "height": 900})
-            root = page.locator(case.root).first
-            root.wait_for()
-            root.scroll_into_view_if_needed()
-            if case.focus:
-                page.locator(case.focus).first.focus()
-            elif case.script is KEYS:
-                page.locator(case.target).first.focus()
-            page.evaluate(WATCH, case.root)
-            if case.press:
-                box = page.locator(case.press).first.bounding_box()
-                page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-                page.mouse.down()
-            times = np.array(page.evaluate(case.script, [case.target, n]))
-            if case.press:
-                page.mouse.up()
-            changed = page.evaluate("() => window.__attnbookMutations") > 0
-            page.context.close()
-            errors = [e for e in log.page_errors if not any(k in e for k in KNOWN_CONSOLE_ERRORS)]
-            if errors or len(times) != n:
-                raise RuntimeError(f"{case.name}: the page failed while driven: {errors}")
-            if not changed:
-                raise RuntimeError(f"{case.name}: the events changed nothing: no redraw was measured")
-            rows.append(
-                WidgetRow(
-                    case.name, n, float(np.median(times)), float(np.percentile(times, 95)), float(times.max())
-                )
-            )
+        for _ in range(rounds):
+            for case in cases:
+                per_round[case.name].append(_drive(browser, url, case, n))
         browser.close()
+    rows = []
+    for case in cases:
+        p95s = [float(np.percentile(t, 95)) for t in per_round[case.name]]
+        rows.append(
+            WidgetRow(
+                case.name,
+                n,
+                rounds,
+                float(np.median([np.median(t) for t in per_round[case.name]])),
+                float(np.median(p95s)),
+                min(p95s),
+                max(p95s),
+            )
+        )
     return rows

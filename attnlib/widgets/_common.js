@@ -94,6 +94,39 @@ function attend(query, keys, values, scoreName, temperature, params) {
   return { scores, weights, context: weightedSum(weights, values) };
 }
 
+/*
+ * Redraws touch the page only where something changed: rewriting an equal text, attribute
+ * or style still makes the browser restyle and lay out the node again. These setters
+ * compare first (a redraw of a widget is then a few dozen changes, not a few hundred).
+ */
+/** node.textContent = text, if it differs. */
+function setText(node, text) {
+  const value = String(text);
+  if (node.textContent !== value) node.textContent = value;
+}
+
+/** node.setAttribute(name, value), if it differs. */
+function setAttr(node, name, value) {
+  const v = String(value);
+  if (node.getAttribute(name) !== v) node.setAttribute(name, v);
+}
+
+/** node.style.setProperty(prop, value), if it differs. */
+function setStyle(node, prop, value) {
+  const v = String(value);
+  if (node.style.getPropertyValue(prop) !== v) node.style.setProperty(prop, v);
+}
+
+/**
+ * Give `parent` exactly `n` children, keeping the first ones: make(i) creates child i when
+ * there are too few, the last ones go when there are too many. Returns the children, in order.
+ */
+function keepChildren(parent, n, make) {
+  while (parent.children.length > n) parent.lastElementChild.remove();
+  for (let i = parent.children.length; i < n; i++) parent.append(make(i));
+  return [...parent.children];
+}
+
 /** Index of the largest entry (the first one on ties): numpy's argmax. */
 function argmax(xs) {
   return xs.reduce((best, x, i) => (x > xs[best] ? i : best), 0);
@@ -127,6 +160,7 @@ function arrowKeysChoose(row, { current, count, choose }) {
       Home: 0, End: last }[ev.key];
     if (next === undefined) return;
     ev.preventDefault();
+    ev.stopPropagation(); // the widget's key: the page's own shortcuts need not look at it
     choose(next);
   });
 }
@@ -154,7 +188,7 @@ function drawWeightLines(lines, centres, sel, weights) {
 /**
  * A token chip shaded by its attention weight: the token, the weight as a number, and a bar.
  * Classes "aw-chip …" (shared look, _common.css) and "<prefix>-chip …" (the widget's own).
- * Returns {node, token, weight, fill}; the widget sets weight's text, fill's width and --w.
+ * Returns {node, token, weight, fill}; the widget sets weight's text, fill's transform (scaleX) and --w.
  */
 function weightChip(tok, prefix, attrs = {}) {
   const chip = { token: h("span", { class: `aw-chip-token ${prefix}-token` }, tok),
@@ -172,14 +206,14 @@ function weightChip(tok, prefix, attrs = {}) {
 function paintChips(chips, tokens, weights, { masked = null, maskedClass = "", t = null } = {}) {
   chips.forEach((c, j) => {
     const w = weights[j], off = Boolean(masked && masked[j]);
-    c.node.style.setProperty("--w", w);
+    setStyle(c.node, "--w", w);
     if (maskedClass) c.node.classList.toggle(maskedClass, off);
     const args = { token: tokens[j], weight: fmt(w) };
-    c.node.setAttribute("aria-label", t ? t(off ? "common.chipMasked" : "common.chip", args)
+    setAttr(c.node, "aria-label", t ? t(off ? "common.chipMasked" : "common.chip", args)
       : `${args.token}: weight ${args.weight}${off ? " (masked)" : ""}`);
-    c.weight.textContent = fmt(w);
-    c.weight.dataset.value = w;
-    c.fill.style.width = `${100 * w}%`;
+    setText(c.weight, fmt(w));
+    setAttr(c.weight, "data-value", w);
+    setStyle(c.fill, "transform", `scaleX(${w})`);
   });
 }
 
@@ -201,21 +235,23 @@ function chooser(model, name, count) {
 /** Mark the chosen button of a row: aria-checked, and the only one Tab reaches (roving tabindex). */
 function markChosen(buttons, sel) {
   buttons.forEach((b, i) => {
-    b.setAttribute("aria-checked", String(i === sel));
-    b.tabIndex = i === sel ? 0 : -1;
+    // two buttons change, the others are left alone (the attribute, not the tabIndex property:
+    // reading that would make the browser restyle the page for every button)
+    setAttr(b, "aria-checked", i === sel);
+    setAttr(b, "tabindex", i === sel ? 0 : -1);
   });
 }
 
 /**
  * The band of lines between a row of weighted chips and the row of tokens to choose from.
- * Token positions are measured only when the layout may have changed (`rebuild`, a new
- * chosen token, a resize), so a change of weights alone never forces a layout.
+ * Token positions are measured only when the layout may have changed (`rebuild`, a resize):
+ * choosing another token moves nothing (the widgets' CSS keeps each word's size whether it
+ * is chosen or not), so neither a new choice nor new weights force a layout.
  * Returns {rebuild(chips, words), draw(sel, weights), stop()}.
  */
 function weightLinks(stage, links, band) {
   let chipNodes = [], words = [], lines = [], geometry = null, lastSel = null, last = [];
   const draw = (sel, weights) => {
-    if (sel !== lastSel) geometry = null; // the chosen (bold) token changes the layout
     lastSel = sel;
     last = weights;
     if (!words[sel] || !stage.isConnected || weights.length !== lines.length) return;

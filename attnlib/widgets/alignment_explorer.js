@@ -119,8 +119,8 @@ function render({ model, el }) {
     if (tag === "INPUT" || tag === "SELECT") return; // they handle their own keys
     const n = current().output.length, t = model.get("step");
     const moves = { ArrowRight: t + 1, ArrowDown: t + 1, ArrowLeft: t - 1, ArrowUp: t - 1, Home: 0, End: n - 1 };
-    if (ev.key in moves) { ev.preventDefault(); stop(); setStep(moves[ev.key]); }
-    else if (ev.key === "p" || ev.key === "P") { ev.preventDefault(); togglePlay(); }
+    if (ev.key in moves) { ev.preventDefault(); ev.stopPropagation(); stop(); setStep(moves[ev.key]); }
+    else if (ev.key === "p" || ev.key === "P") { ev.preventDefault(); ev.stopPropagation(); togglePlay(); }
   });
 
   // ---- per-example elements, rebuilt when the example changes ------------------

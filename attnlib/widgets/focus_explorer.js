@@ -40,7 +40,7 @@ function render({ model, el }) {
   function build() {
     chips = model.get("source_tokens").map((tok) => weightChip(tok, "aw-fe"));
     words = model.get("target_tokens").map((tok, i) => h("button", { type: "button", role: "radio",
-      class: "aw-fe-word", "data-index": i, onclick: () => select(i), onfocus: () => select(i) }, tok));
+      class: "aw-fe-word", "data-index": i, "data-text": tok, onclick: () => select(i), onfocus: () => select(i) }, tok));
     source.replaceChildren(...chips.map((c) => c.node));
     target.replaceChildren(...words);
     band.rebuild(chips, words);

@@ -2,7 +2,8 @@
 // watch the running maximum m, the running sum ℓ and the output o / ℓ converge to the full
 // softmax's. The same loop as attnlib.online_softmax.online_steps:
 //   m' = max(m, max s_block);  ℓ = ℓ·e^(m − m') + Σ e^(s − m');  o = o·e^(m − m') + Σ e^(s − m') v.
-// Helpers h, s, fmt, softmax, slider, weightChip, listen come from _common.js.
+// Helpers h, s, fmt, softmax, slider, weightChip, listen and the setters (setText, setAttr,
+// setStyle, keepChildren) come from _common.js.
 
 const BAR_W = 14; // width of one output dimension's bar, px
 const BAR_H = 90; // height of the output chart, px
@@ -97,6 +98,7 @@ function render({ model, el }) {
     }
     keysRow.replaceChildren(...blockNodes);
     const dims = model.get("values")[0].length;
+    chart.replaceChildren(); // drawChart makes the bars for this many dimensions
     chart.setAttribute("width", dims * BAR_W + 2);
     chart.setAttribute("viewBox", `0 0 ${dims * BAR_W + 2} ${BAR_H}`);
     built = JSON.stringify([tokens, scores, block, dims]);
@@ -118,12 +120,12 @@ function render({ model, el }) {
     chips.forEach((c, j) => {
       const read = now !== null && j < now.seen, w = weights[j];
       c.node.classList.toggle("aw-os-unread", !read);
-      c.node.style.setProperty("--w", w);
-      c.weight.textContent = read ? fmt(w) : "?";
-      c.weight.dataset.value = w;
-      c.fill.style.width = `${100 * w}%`;
-      marks[j].style.left = `${100 * finalWeights[j]}%`;
-      c.node.setAttribute("aria-label", t(read ? "online.chipRead" : "online.chipUnread",
+      setStyle(c.node, "--w", w);
+      setText(c.weight, read ? fmt(w) : "?");
+      setAttr(c.weight, "data-value", w);
+      setStyle(c.fill, "transform", `scaleX(${w})`);
+      setStyle(marks[j], "left", `${100 * finalWeights[j]}%`);
+      setAttr(c.node, "aria-label", t(read ? "online.chipRead" : "online.chipUnread",
         { token: tokens[j], score: fmt(scores[j], 2), weight: fmt(w), final: fmt(finalWeights[j]) }));
     });
     blockNodes.forEach((b, i) => {
@@ -131,22 +133,26 @@ function render({ model, el }) {
       b.classList.toggle("aw-os-done", i < step);
     });
 
-    progress.textContent = step === 0 ? t("online.none", { blocks, n: block })
-      : t("online.after", { step, blocks, seen: now.seen, T: tokens.length });
-    mOut.textContent = now ? fmt(now.maximum) : "\u2212\u221e";
-    lOut.textContent = now ? fmt(now.total) : "0";
-    rOut.textContent = now ? (step === 1 ? t("online.first") : fmt(now.rescale)) : "\u2013";
+    setText(progress, step === 0 ? t("online.none", { blocks, n: block })
+      : t("online.after", { step, blocks, seen: now.seen, T: tokens.length }));
+    setText(mOut, now ? fmt(now.maximum) : "\u2212\u221e");
+    setText(lOut, now ? fmt(now.total) : "0");
+    setText(rOut, now ? (step === 1 ? t("online.first") : fmt(now.rescale)) : "\u2013");
     for (const [node, v] of [[mOut, now ? now.maximum : null], [lOut, now ? now.total : 0], [rOut, now ? now.rescale : null]]) {
-      node.dataset.value = v === null ? "" : v;
+      setAttr(node, "data-value", v === null ? "" : v);
     }
     const gap = Math.max(...output.map((o, d) => Math.abs(o - full.output[d])));
-    gapOut.textContent = gapText(gap);
-    gapOut.dataset.value = gap;
-    verdict.textContent = step === blocks ? t("online.exact") : "";
+    setText(gapOut, gapText(gap));
+    setAttr(gapOut, "data-value", gap);
+    setText(verdict, step === blocks ? t("online.exact") : "");
     drawChart(output, full.output);
-    traceBody.replaceChildren(...states.slice(0, step).map((st, i) => h("tr", {},
-      h("td", {}, i + 1), h("td", {}, `${i * block + 1}\u2013${st.seen}`), h("td", {}, fmt(st.blockMax, 2)),
-      h("td", {}, fmt(st.maximum, 2)), h("td", {}, i === 0 ? "\u2013" : fmt(st.rescale, 3)), h("td", {}, fmt(st.total, 3)))));
+    // one row per block read: rows already there stay (a block's numbers never change)
+    const rows = keepChildren(traceBody, step, () => h("tr", {}, ...Array.from({ length: 6 }, () => h("td", {}))));
+    rows.forEach((tr, i) => {
+      const st = states[i];
+      [i + 1, `${i * block + 1}\u2013${st.seen}`, fmt(st.blockMax, 2), fmt(st.maximum, 2),
+        i === 0 ? "\u2013" : fmt(st.rescale, 3), fmt(st.total, 3)].forEach((v, k) => setText(tr.cells[k], v));
+    });
     syncSliders(blocks, block, step, tokens.length);
     next.disabled = step >= blocks;
     model.set("weights", weights);
@@ -157,23 +163,31 @@ function render({ model, el }) {
   function drawChart(output, target) {
     const top = Math.max(1e-9, ...output.map(Math.abs), ...target.map(Math.abs));
     const mid = BAR_H / 2, y = (v) => mid - (v / top) * (mid - 3);
-    const bar = (v, d, cls) => s("rect", { class: cls, x: 1 + d * BAR_W + 2, width: BAR_W - 4,
-      y: Math.min(y(v), mid), height: Math.max(0.5, Math.abs(y(v) - mid)) });
-    chart.replaceChildren(s("line", { class: "aw-os-axis", x1: 0, x2: output.length * BAR_W + 2, y1: mid, y2: mid }),
-      ...output.map((v, d) => bar(v, d, "aw-os-bar")), ...target.map((v, d) => bar(v, d, "aw-os-target")));
-    chart.setAttribute("aria-label", t("online.chart", { n: output.length }));
+    const n = output.length;
+    // the axis, then n bars of the output so far and n of the full softmax's: moved, not rebuilt
+    const [axis, ...bars] = keepChildren(chart, 1 + 2 * n, (i) =>
+      s(i === 0 ? "line" : "rect", { class: i === 0 ? "aw-os-axis" : i <= n ? "aw-os-bar" : "aw-os-target" }));
+    for (const [k, v] of [["x1", 0], ["x2", n * BAR_W + 2], ["y1", mid], ["y2", mid]]) setAttr(axis, k, v);
+    [...output, ...target].forEach((v, i) => {
+      const bar = bars[i], d = i % n;
+      setAttr(bar, "x", 1 + d * BAR_W + 2);
+      setAttr(bar, "width", BAR_W - 4);
+      setAttr(bar, "y", Math.min(y(v), mid));
+      setAttr(bar, "height", Math.max(0.5, Math.abs(y(v) - mid)));
+    });
+    setAttr(chart, "aria-label", t("online.chart", { n }));
   }
 
   function syncSliders(blocks, block, step, T) {
-    blockSlider.input.max = T;
+    setAttr(blockSlider.input, "max", T);
     if (+blockSlider.input.value !== block) blockSlider.input.value = block;
-    blockSlider.out.textContent = String(block);
-    stepSlider.input.max = blocks;
+    setText(blockSlider.out, String(block));
+    setAttr(stepSlider.input, "max", blocks);
     if (+stepSlider.input.value !== step) stepSlider.input.value = step;
-    stepSlider.out.textContent = `${step} / ${blocks}`;
-    stepSlider.out.dataset.value = step;
-    stepSlider.input.setAttribute("aria-valuetext", t("online.stepText", { step, blocks }));
-    blockSlider.input.setAttribute("aria-valuetext", t("online.blockText", { n: block }));
+    setText(stepSlider.out, `${step} / ${blocks}`);
+    setAttr(stepSlider.out, "data-value", step);
+    setAttr(stepSlider.input, "aria-valuetext", t("online.stepText", { step, blocks }));
+    setAttr(blockSlider.input, "aria-valuetext", t("online.blockText", { n: block }));
   }
 
   const unlisten = listen(model, ["tokens", "scores", "values", "block", "step"], refresh);

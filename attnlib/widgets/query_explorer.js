@@ -132,6 +132,7 @@ function render({ model, el }) {
       const d = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] }[ev.key];
       if (!d) return;
       ev.preventDefault();
+      ev.stopPropagation(); // the widget's key: the page's own shortcuts need not look at it
       const [x, y] = get();
       set([clamp(+(x + d[0]).toFixed(6)), clamp(+(y + d[1]).toFixed(6))]);
     });
@@ -175,7 +176,7 @@ function render({ model, el }) {
       lineNodes[i].style.strokeWidth = 0.5 + 7 * w;
       lineNodes[i].style.strokeOpacity = 0.2 + 0.8 * w;
       barNodes[i].score.textContent = fmt(scores[i], 2);
-      barNodes[i].fill.style.width = `${100 * w}%`;
+      setStyle(barNodes[i].fill, "transform", `scaleX(${w})`);
       barNodes[i].weight.textContent = fmt(w);
       barNodes[i].weight.dataset.value = w;
     });

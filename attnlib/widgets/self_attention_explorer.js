@@ -62,7 +62,7 @@ function render({ model, el }) {
       (i) => t("selfattn.headOption", { i }), scores[0].length)));
     chips = tokens.map((tok) => weightChip(tok, "aw-sa"));
     words = tokens.map((tok, i) => h("button", { type: "button", role: "radio", class: "aw-sa-word",
-      "data-index": i, onclick: () => select(i), onfocus: () => select(i), onmouseenter: () => select(i) }, tok));
+      "data-index": i, "data-text": tok, onclick: () => select(i), onfocus: () => select(i), onmouseenter: () => select(i) }, tok));
     keys.replaceChildren(...chips.map((c) => c.node));
     queries.replaceChildren(...words);
     band.rebuild(chips, words);
@@ -86,8 +86,18 @@ function render({ model, el }) {
   arrowKeysChoose(queries, { current: () => model.get("selected"),
     count: () => model.get("tokens").length, choose: (i) => words[select(i)].focus() });
 
+  let painted = []; // what the matrix's cells show: the cells, scores, layer, head and mask
   function drawMatrix(sel) {
     const tokens = model.get("tokens");
+    const shown = [cells, model.get("scores"), model.get("layer"), model.get("head"), model.get("causal")];
+    if (shown.some((x, i) => x !== painted[i])) paintMatrix(); // a new query only moves the frame
+    painted = shown;
+    rowBox.setAttribute("y", LABEL + sel * CELL - 1.5);
+    matrix.setAttribute("aria-label", t("selfattn.matrix",
+      { layer: model.get("layer") + 1, head: model.get("head") + 1, token: tokens[sel] }));
+  }
+
+  function paintMatrix() {
     cells.forEach((row, i) => {
       const w = queryWeights(model, i);
       row.forEach((cell, j) => {
@@ -96,9 +106,6 @@ function render({ model, el }) {
         cell.style.fillOpacity = masked ? "" : 0.06 + 0.94 * w[j];
       });
     });
-    rowBox.setAttribute("y", LABEL + sel * CELL - 1.5);
-    matrix.setAttribute("aria-label", t("selfattn.matrix",
-      { layer: model.get("layer") + 1, head: model.get("head") + 1, token: tokens[sel] }));
   }
 
   // ---- the recipe, then the drawing ----------------------------------------
@@ -117,11 +124,11 @@ function render({ model, el }) {
     }
     causal.checked = isCausal;
     const best = argmax(weights);
-    now.textContent = tokens[sel];
-    top.textContent = `${tokens[best]} (${fmt(weights[best])})`;
+    setText(now, tokens[sel]);
+    setText(top, `${tokens[best]} (${fmt(weights[best])})`);
     const hidden = isCausal ? tokens.length - 1 - sel : 0;
-    facts.textContent = t("selfattn.where", { layer: model.get("layer") + 1, head: model.get("head") + 1 }) +
-      (hidden ? t("selfattn.masked", { n: hidden }) : "") + t("selfattn.sum");
+    setText(facts, t("selfattn.where", { layer: model.get("layer") + 1, head: model.get("head") + 1 }) +
+      (hidden ? t("selfattn.masked", { n: hidden }) : "") + t("selfattn.sum"));
     band.draw(sel, weights);
     drawMatrix(sel);
     model.set("weights", weights);
