@@ -12,7 +12,9 @@ The figure itself is computed here from the stored weights or curves, never type
 BLEU of the translators (greedy decoding, as chapters 4 and 5), accuracy of chapter 1's runs
 as stored with them, the step where chapter 5's copy-task loss falls below 0.2.
 
-Chapter 6's GPT trains live in its chapter: its row is in the chapters section.
+Chapter 6's GPT trains live in its chapter: its row is in the chapters section. The timed
+runs use this process's numerics (not the pinned ones of the committed outputs): they measure
+speed, and the digits of their losses are never shown.
 """
 
 from __future__ import annotations
