@@ -1,6 +1,6 @@
 """The book's benchmarks, one command, one markdown table.
 
-    .venv/bin/python -m bench                  # everything (about five minutes on 2 cores)
+    .venv/bin/python -m bench                  # everything (about six minutes on 2 cores)
     .venv/bin/python -m bench --only mha widgets
 
 Every figure stands beside the reference it is compared with, measured in the same run:
