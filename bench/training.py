@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -75,8 +75,7 @@ def _steps_per_s(run: Callable[[int], float]) -> float:
 def _timed_train(make: Callable[[], torch.nn.Module], batches: Callable[[], Iterator], config: TrainConfig):
     def run(steps: int) -> float:
         model = make()
-        cfg = TrainConfig(steps=steps, lr=config.lr, clip=config.clip, seed=config.seed, threads=1)
-        return train(model, batches(), cfg, progress=False).seconds
+        return train(model, batches(), replace(config, steps=steps, threads=1), progress=False).seconds
 
     return run
 
@@ -147,7 +146,8 @@ def translator_rows() -> list[TrainingRow]:
 def copy_rows() -> list[TrainingRow]:
     """Chapter 5's copy task: each model to the step where its loss falls below 0.2 (5 seeds)."""
     config, runs = load_copy_runs(WEIGHTS_DIR / "ch5_copy.json")
-    assert config == CopyComparison(), "ch5_copy.json was made with other settings"
+    if config != CopyComparison():
+        raise ValueError(f"ch5_copy.json was made with other settings: {config}")
     rows = []
     for name in MODELS:
 
